@@ -1,0 +1,136 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/ucvm/ucvm/internal/cvmfs/hash"
+	"github.com/ucvm/ucvm/internal/reader"
+)
+
+// txn is an object being written to txn/; Commit renames it into place.
+type txn struct {
+	c    *Cache
+	key  string
+	info reader.ObjectInfo
+	f    *os.File
+	n    int64
+	done bool
+}
+
+// Create begins a new object; only Commit makes it visible to Open.
+func (c *Cache) Create(h hash.Hash, info reader.ObjectInfo) (reader.CacheTxn, error) {
+	key := h.String()
+	if len(key) < 3 {
+		return nil, errors.New("cache: cannot store an object without hash")
+	}
+	f, err := os.CreateTemp(filepath.Join(c.dir, "txn"), "fetch")
+	if err != nil {
+		return nil, fmt.Errorf("cache: create temporary object: %w", err)
+	}
+	return &txn{c: c, key: key, info: info, f: f}, nil
+}
+
+// Write appends p; on ENOSPC it evicts entries and retries.
+func (t *txn) Write(p []byte) (int, error) {
+	written := 0
+	for attempt := 0; ; attempt++ {
+		n, err := t.f.Write(p[written:])
+		written += n
+		t.n += int64(n)
+		if err == nil {
+			return written, nil
+		}
+		if !errors.Is(err, syscall.ENOSPC) || attempt >= 8 || !t.c.evictForSpace() {
+			if errors.Is(err, syscall.ENOSPC) {
+				return written, fmt.Errorf("%w: %v", ErrCacheFull, err)
+			}
+			return written, fmt.Errorf("cache: write %s: %w", t.key, err)
+		}
+		t.c.log.Warn("disk full while caching, evicted entries and retrying", "key", t.key)
+	}
+}
+
+// Reset discards what was written so far.
+func (t *txn) Reset() error {
+	t.n = 0
+	if err := t.f.Truncate(0); err != nil {
+		return fmt.Errorf("cache: reset %s: %w", t.key, err)
+	}
+	_, err := t.f.Seek(0, 0)
+	return err
+}
+
+// Commit makes the object visible; the caller has verified it.
+func (t *txn) Commit() error {
+	if t.done {
+		return errors.New("cache: transaction already finished")
+	}
+	t.done = true
+	tmp := t.f.Name()
+	if err := t.f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("cache: close %s: %w", t.key, err)
+	}
+	if t.info.Size >= 0 && t.n != t.info.Size {
+		os.Remove(tmp)
+		return fmt.Errorf("%w: %s has %d bytes, want %d", reader.ErrBadData, t.key, t.n, t.info.Size)
+	}
+	c := t.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, exists := c.entries[t.key]; !exists {
+		c.reserve(t.n)
+	}
+	dst := c.path(t.key)
+	err := os.Rename(tmp, dst)
+	if errors.Is(err, os.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(dst), 0o700); err == nil {
+			err = os.Rename(tmp, dst)
+		}
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("cache: commit %s: %w", t.key, err)
+	}
+	e := c.add(t.key, t.n, t.info.Kind, t.info.Description)
+	if t.info.Kind == reader.KindCatalog {
+		e.kind, e.catPinned = reader.KindCatalog, true
+	}
+	if e.desc == "" {
+		e.desc = t.info.Description
+	}
+	c.stats.Inserts++
+	return nil
+}
+
+// Abort discards the object.
+func (t *txn) Abort() {
+	if t.done {
+		return
+	}
+	t.done = true
+	t.f.Close()
+	os.Remove(t.f.Name())
+}
+
+// cleanTxn removes temporary files of writers that crashed.
+func (c *Cache) cleanTxn() error {
+	d := filepath.Join(c.dir, "txn")
+	ents, err := os.ReadDir(d)
+	if err != nil {
+		return fmt.Errorf("cache: read %s: %w", d, err)
+	}
+	for _, e := range ents {
+		if err := os.Remove(filepath.Join(d, e.Name())); err != nil {
+			c.log.Warn("cannot remove stale cache transaction", "file", e.Name(), "err", err)
+		}
+	}
+	if len(ents) > 0 {
+		c.log.Info("removed stale cache transactions", "count", len(ents))
+	}
+	return nil
+}
