@@ -1,0 +1,198 @@
+package initrd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/u-root/u-root/pkg/cpio"
+	"github.com/ulikunitz/xz"
+
+	"github.com/ucvm/ucvm/internal/image/kernel"
+	"github.com/ucvm/ucvm/internal/image/spec"
+	"github.com/ucvm/ucvm/internal/qemu"
+	"github.com/ucvm/ucvm/internal/testutil"
+)
+
+func testOptions(t *testing.T) Options {
+	t.Helper()
+	testutil.RequireCommand(t, "apt-get", "dpkg", "depmod")
+	k, err := kernel.Fetch(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := testutil.RepoRoot()
+	init := filepath.Join(t.TempDir(), "init")
+	if err := BuildBootloader(context.Background(), root, "./cmd/ucvm-init", init); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(testutil.FixtureRepo(t), "test.repo.local.pub")
+	return Options{
+		Init: init, StrongVersion: "2026.11-7.ucvm.x86_64", Kernel: k,
+		Modules: []string{"virtio_pci", "virtio_blk", "virtio_net", "crc32c_generic", "ext4", "overlay", "fuse"},
+		Branch:  spec.Branch{Name: "test", FQRN: "test.repo.local", OSPath: "os", Servers: []string{"10.0.2.2:8000"}, Tag: "trunk"},
+		KeyFiles: []string{key}, CACerts: "/etc/ssl/certs/ca-certificates.crt", Busybox: "/bin/busybox",
+		Compression: "zstd", Epoch: 1_790_000_000,
+	}
+}
+
+func readCPIO(t *testing.T, compressed []byte, comp string) map[string]cpio.Record {
+	t.Helper()
+	var r io.Reader
+	switch comp {
+	case "zstd":
+		d, err := zstd.NewReader(bytes.NewReader(compressed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = d
+	case "xz":
+		x, err := xz.NewReader(bytes.NewReader(compressed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = x
+	}
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]cpio.Record{}
+	prev := ""
+	for _, rec := range recs {
+		if rec.Name <= prev {
+			t.Fatalf("entries not sorted: %q after %q", rec.Name, prev)
+		}
+		prev = rec.Name
+		m[rec.Name] = rec
+	}
+	return m
+}
+
+func content(t *testing.T, r cpio.Record) string {
+	b, err := io.ReadAll(io.NewSectionReader(r.ReaderAt, 0, int64(r.FileSize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestLayoutAndReproducible(t *testing.T) {
+	o := testOptions(t)
+	var a, b bytes.Buffer
+	st, err := Build(o, &a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(o, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("two builds differ")
+	}
+	m := readCPIO(t, a.Bytes(), "zstd")
+	con := m["dev/console"]
+	if con.Mode&cpio.S_IFMT != cpio.S_IFCHR || con.Rmajor != 5 || con.Rminor != 1 {
+		t.Fatalf("dev/console: %+v", con.Info)
+	}
+	for _, d := range []string{"proc", "sys", "dev", "run", "tmp", "mnt"} {
+		if m[d].Mode&cpio.S_IFMT != cpio.S_IFDIR {
+			t.Errorf("missing dir %s", d)
+		}
+	}
+	if v := content(t, m["version"]); v != o.StrongVersion+"\n" {
+		t.Fatalf("version %q", v)
+	}
+	for name, rec := range m {
+		if rec.MTime != uint64(o.Epoch) || rec.UID != 0 {
+			t.Fatalf("%s: mtime %d uid %d", name, rec.MTime, rec.UID)
+		}
+	}
+	mods := "lib/modules/" + o.Kernel.Version + "/"
+	order := strings.Fields(content(t, m[mods+OrderFile]))
+	if len(order) != len(st.Modules) || len(order) < 10 {
+		t.Fatalf("order file %v", order)
+	}
+	seen := map[string]int{}
+	for i, p := range order {
+		if _, ok := m[mods+p]; !ok || !strings.HasSuffix(p, ".ko") {
+			t.Fatalf("order names %s which is not in the archive as plain .ko", p)
+		}
+		seen[kernel.ModuleName(p)] = i
+	}
+	if seen["crc32c_generic"] >= seen["jbd2"] || seen["jbd2"] >= seen["ext4"] {
+		t.Fatalf("crc32c must precede jbd2/ext4: %v", order)
+	}
+	if !strings.Contains(content(t, m["etc/ucvm/branch.json"]), `"fqrn": "test.repo.local"`) {
+		t.Fatal("branch.json lacks fqrn")
+	}
+	for _, f := range []string{"etc/cvmfs/keys/test.repo.local.pub", "etc/ssl/certs/ca-certificates.crt", "bin/busybox", "init"} {
+		if _, ok := m[f]; !ok {
+			t.Errorf("missing %s", f)
+		}
+	}
+	if st.CompressedBytes != int64(a.Len()) || st.InitBytes == 0 || st.ModuleBytes == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestXZUsesCRC32(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Compress(&buf, []byte("hello initrd"), "xz"); err != nil {
+		t.Fatal(err)
+	}
+	// Stream flags byte 7: check type 0x01 = CRC32 (the kernel rejects CRC64).
+	if b := buf.Bytes(); len(b) < 8 || b[7] != 0x01 {
+		t.Fatalf("xz stream flags % x", buf.Bytes()[:8])
+	}
+	if err := Compress(&buf, nil, "lz4"); !errors.Is(err, ErrInput) {
+		t.Fatalf("bad compression: %v", err)
+	}
+}
+
+func TestBadInputs(t *testing.T) {
+	o := testOptions(t)
+	o.Modules = append(o.Modules, "no_such_mod")
+	if _, err := Build(o, io.Discard); !errors.Is(err, kernel.ErrModuleNotFound) {
+		t.Fatalf("missing module: %v", err)
+	}
+	o = testOptions(t)
+	o.KeyFiles = []string{"/etc/hostname"}
+	if _, err := Build(o, io.Discard); !errors.Is(err, ErrInput) {
+		t.Fatalf("bad key: %v", err)
+	}
+}
+
+// The initrd boots Debian's kernel to the Go /init banner (PVH fast path).
+func TestBootsToBanner(t *testing.T) {
+	testutil.RequireCommand(t, "qemu-system-x86_64")
+	o := testOptions(t)
+	for _, comp := range []string{"zstd", "xz"} {
+		t.Run(comp, func(t *testing.T) {
+			o.Compression = comp
+			img := filepath.Join(t.TempDir(), "initrd")
+			f, _ := os.Create(img)
+			if _, err := Build(o, f); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			vm := qemu.StartT(t, qemu.Config{Kernel: o.Kernel.Vmlinux, Initrd: img, Firmware: qemu.FirmwareQboot,
+				Append: qemu.AppendDefaults + " quiet ucvm.poweroff=banner", Timeout: 90 * time.Second})
+			vm.MustWaitFor(t, `ucvm bootloader 2026\.11-7\.ucvm\.x86_64`, 80*time.Second)
+			if err := vm.WaitExit(30 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
