@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
+	"github.com/ucvm/ucvm/internal/cvmfs/object"
 )
 
 // Sentinel errors callers branch on.
@@ -14,7 +15,7 @@ var (
 	ErrNotFound     = errors.New("no such file or directory")
 	ErrNotCached    = errors.New("object not in cache")
 	ErrBadSignature = errors.New("bad signature")
-	ErrBadData      = errors.New("object hash or size mismatch")
+	ErrBadData      = object.ErrBadData
 	ErrExpired      = errors.New("whitelist expired")
 	ErrRollback     = errors.New("repository revision older than the one known locally")
 )
