@@ -124,10 +124,12 @@ func normalizeProxy(m string) (string, error) {
 		m = "http://" + m
 	}
 	u, err := url.Parse(m)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(m, " \t\n") {
 		return "", fmt.Errorf("%w: proxy %q is not [http://]host:port, DIRECT or auto", ErrBadConfig, m)
 	}
-	return strings.TrimRight(m, "/"), nil
+	u.Path = ""
+	return u.String(), nil
 }
 
 // FormatProxyList is the inverse of ParseProxyList.

@@ -58,8 +58,12 @@ func (o *origin) requests() []*http.Request {
 func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
 	o.hits.Add(1)
 	o.mu.Lock()
-	o.reqs = append(o.reqs, r)
+	if len(o.reqs) < 1000 {
+		o.reqs = append(o.reqs, r)
+	}
 	o.mu.Unlock()
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Header().Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
 	if o.delay > 0 {
 		time.Sleep(o.delay)
 	}
