@@ -120,6 +120,10 @@ func (h *DB) loadSchema() error {
 			return fmt.Errorf("history: %s: %w: schema_revision %q (know 0..%d)", h.path, ErrSchema, revText, SchemaRevision)
 		}
 	}
+	var n int
+	if err := h.db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tags'`).Scan(&n); err != nil || n != 1 {
+		return fmt.Errorf("history: %s: %w: no tags table (%v)", h.path, ErrSchema, err)
+	}
 	h.fqrn, _, err = property(h.db, "fqrn")
 	return err
 }

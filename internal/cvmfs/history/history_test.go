@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -159,9 +160,7 @@ func TestFixtureHistory(t *testing.T) {
 	}
 }
 
-func itoa(v int64) string { return strings.TrimSpace(strings.Replace(sqlInt(v), "+", "", 1)) }
-
-func sqlInt(v int64) string { return fmtInt(v) }
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
 func TestCreateMatchesRealDDL(t *testing.T) {
 	real := inflateObject(t, fixtureHistory(t), hash.SuffixHistory)
