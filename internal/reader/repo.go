@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -62,6 +63,7 @@ type loadedCatalog struct {
 	nested []catalog.NestedRef
 	base   uint64
 	maxRow uint64
+	size   int64
 }
 
 // Open verifies the repository's chain of trust and opens the selected revision.
@@ -184,8 +186,33 @@ func (r *Repo) loadCatalog(ctx context.Context, mount string, h hash.Hash, size 
 		cat.Close()
 		return c, nil
 	}
-	lc := &loadedCatalog{mount: mount, hash: h, cat: cat, nested: nested, base: r.next, maxRow: uint64(maxRow)}
+	lc := &loadedCatalog{mount: mount, hash: h, cat: cat, nested: nested, base: r.next, maxRow: uint64(maxRow), size: size}
 	r.next += 2*uint64(maxRow) + 2
 	r.cats[mount] = lc
 	return lc, nil
+}
+
+// CatalogInfo describes a loaded catalog.
+type CatalogInfo struct {
+	Mount string
+	Hash  hash.Hash
+	Size  int64 // uncompressed size as referenced by the parent (-1 for the root)
+	Props map[string]string
+}
+
+// PropInt returns a numeric property or 0.
+func (c CatalogInfo) PropInt(key string) int64 {
+	v, _ := strconv.ParseInt(c.Props[key], 10, 64)
+	return v
+}
+
+// LoadedCatalogs lists the catalogs loaded so far (all of them after a full walk).
+func (r *Repo) LoadedCatalogs() []CatalogInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]CatalogInfo, 0, len(r.cats))
+	for _, c := range r.cats {
+		out = append(out, CatalogInfo{Mount: c.mount, Hash: c.hash, Size: c.size, Props: c.cat.Props})
+	}
+	return out
 }

@@ -147,7 +147,7 @@ func (s *Storage) commitHistory(work, fqrn string, prev *manifest.Manifest, rev 
 	if err != nil {
 		return hash.Hash{}, fmt.Errorf("history: %w", err)
 	}
-	return s.putFileCompressed(path, hash.SuffixHistory)
+	return s.PutFileCompressed(path, hash.SuffixHistory)
 }
 
 func (s *Storage) commitReflog(work, fqrn string, m *manifest.Manifest, now time.Time) (hash.Hash, error) {
@@ -208,8 +208,8 @@ func (s *Storage) inflateTo(h hash.Hash, suffix byte, path string) error {
 	return out.Close()
 }
 
-// putFileCompressed compresses a database file and stores it as an object.
-func (s *Storage) putFileCompressed(path string, suffix byte) (hash.Hash, error) {
+// PutFileCompressed compresses a database file and stores it as an object.
+func (s *Storage) PutFileCompressed(path string, suffix byte) (hash.Hash, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return hash.Hash{}, err

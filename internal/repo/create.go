@@ -130,6 +130,6 @@ func (s *Storage) emptyRoot(now time.Time) (hash.Hash, int64, error) {
 	if err != nil {
 		return hash.Hash{}, 0, err
 	}
-	h, err := s.putFileCompressed(path, hash.SuffixCatalog)
+	h, err := s.PutFileCompressed(path, hash.SuffixCatalog)
 	return h, st.Size(), err
 }

@@ -1,0 +1,138 @@
+package publish
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ucvm/ucvm/internal/cvmfs/catalog"
+	"github.com/ucvm/ucvm/internal/cvmfs/hash"
+	"github.com/ucvm/ucvm/internal/cvmfs/object"
+	"github.com/ucvm/ucvm/internal/publish/chunk"
+	"github.com/ucvm/ucvm/internal/repo"
+)
+
+// prevFile is what the previous revision recorded for a regular file; a
+// file with identical size, mtime and mode is not read again.
+type prevFile struct {
+	size, mtime int64
+	mode        uint32
+	flags       uint32
+	hash        hash.Hash
+	chunks      []catalog.Chunk
+}
+
+// contents turns file contents into stored objects.
+type contents struct {
+	store    *repo.Storage
+	params   chunk.Params
+	chunking bool
+	alg      hash.Algorithm
+	compress bool
+	prev     map[string]*prevFile
+	stats    *Stats
+	bufs     sync.Pool
+}
+
+// reuse takes hash and chunks from the previous revision when the quick
+// check (size, mtime, mode) passes and the objects still exist.
+func (c *contents) reuse(n *node) bool {
+	p := c.prev[n.e.Path]
+	if p == nil || p.size != n.e.Size || p.mtime != n.e.Mtime || p.mode != n.e.Mode {
+		return false
+	}
+	n.e.Flags = p.flags
+	n.e.Hash = p.hash
+	n.chunks = p.chunks
+	n.hashed = true
+	atomic.AddInt64(&c.stats.FilesReused, 1)
+	return true
+}
+
+// process reads r (the content of n) and stores its objects.
+func (c *contents) process(n *node, r io.Reader) error {
+	var got int64
+	var err error
+	if c.chunking && c.params.Candidate(n.e.Size) {
+		got, err = c.processChunked(n, r)
+	} else {
+		got, err = c.processWhole(n, r)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.e.Path, err)
+	}
+	if got != n.e.Size {
+		return fmt.Errorf("%s: read %d bytes, expected %d: the file changed while publishing (publish again)", n.e.Path, got, n.e.Size)
+	}
+	n.hashed = true
+	atomic.AddInt64(&c.stats.Files, 1)
+	atomic.AddInt64(&c.stats.Bytes, got)
+	return nil
+}
+
+func (c *contents) processWhole(n *node, r io.Reader) (int64, error) {
+	buf, _ := c.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer c.bufs.Put(buf)
+	buf.Reset()
+	got, err := io.Copy(buf, io.LimitReader(r, n.e.Size+1))
+	if err != nil {
+		return got, err
+	}
+	h, err := c.put(buf.Bytes(), hash.SuffixNone)
+	if err != nil {
+		return got, err
+	}
+	n.e.Hash = h
+	n.e.Flags = catalog.FlagFile | catalog.ContentFlags(c.alg, c.compress)
+	return got, nil
+}
+
+func (c *contents) processChunked(n *node, r io.Reader) (int64, error) {
+	var got int64
+	var chunks []catalog.Chunk
+	err := chunk.Split(io.LimitReader(r, n.e.Size+1), c.params, func(ch chunk.Chunk, data []byte) error {
+		got += int64(len(data))
+		if ch.Sole() {
+			h, err := c.put(data, hash.SuffixNone)
+			n.e.Hash = h
+			return err
+		}
+		h, err := c.put(data, hash.SuffixPartial)
+		chunks = append(chunks, catalog.Chunk{Offset: ch.Offset, Size: ch.Size, Hash: h})
+		return err
+	})
+	if err != nil {
+		return got, err
+	}
+	n.e.Flags = catalog.FlagFile | catalog.ContentFlags(c.alg, c.compress)
+	if len(chunks) > 0 {
+		n.e.Hash = hash.Hash{}
+		n.e.Flags |= catalog.FlagFileChunk
+		n.chunks = chunks
+		atomic.AddInt64(&c.stats.Chunks, int64(len(chunks)))
+	}
+	return got, nil
+}
+
+// put compresses (unless disabled), hashes and stores one object.
+func (c *contents) put(data []byte, suffix byte) (hash.Hash, error) {
+	stored := data
+	if c.compress {
+		stored = object.Compress(data)
+	}
+	h := hash.Sum(c.alg, stored)
+	written, err := c.store.PutObject(h, suffix, stored)
+	if err != nil {
+		return h, err
+	}
+	if written {
+		atomic.AddInt64(&c.stats.ObjectsWritten, 1)
+		atomic.AddInt64(&c.stats.BytesWritten, int64(len(stored)))
+	}
+	return h, nil
+}
