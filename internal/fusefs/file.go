@@ -1,0 +1,114 @@
+package fusefs
+
+import (
+	"context"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ucvm/ucvm/internal/cvmfs/hash"
+)
+
+// handle is an open regular file; it keeps its revision alive.
+type handle struct {
+	f      File
+	ctx    context.Context
+	cancel context.CancelFunc
+	snap   *snapshot
+	held   []hash.Hash // objects marked in use in the cache
+}
+
+func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0 {
+		return nil, 0, syscall.EROFS
+	}
+	f := n.fsys
+	f.maybeUpdate()
+	s := f.acquire()
+	ctx, cancel := f.opCtx(ctx)
+	defer cancel()
+	e := n.ent
+	if e == nil || !e.IsRegular() {
+		f.releaseSnap(s)
+		return nil, 0, syscall.EISDIR
+	}
+	if n.gen != s.gen { // opened after a revision switch: serve the new content
+		ne, err := bounded(ctx, func() (*Node, error) { return s.tree.Lookup(ctx, n.path) })
+		if err != nil {
+			f.releaseSnap(s)
+			return nil, 0, f.errno("open", n.path, err)
+		}
+		e = ne
+	}
+	h := &handle{snap: s}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	if f.cfg.Cache != nil && !e.Hash.IsZero() {
+		h.held = []hash.Hash{e.Hash}
+		f.cfg.Cache.Acquire(h.held...)
+	}
+	// The file keeps h.ctx for lazy chunk downloads; the open itself is
+	// bounded by the operation's deadline.
+	file, err := bounded(ctx, func() (File, error) { return s.tree.Open(h.ctx, e) })
+	if err != nil {
+		h.release(f)
+		return nil, 0, f.errnoIO("open", n.path, err)
+	}
+	h.f = file
+	return h, fuse.FOPEN_KEEP_CACHE, 0
+}
+
+func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	h, ok := fh.(*handle)
+	if !ok {
+		return nil, syscall.EBADF
+	}
+	ctx, cancel := n.fsys.opCtx(ctx)
+	defer cancel()
+	// Read into a private buffer: if the deadline passes, the late read
+	// must not write into a buffer go-fuse already reused.
+	size := len(dest)
+	buf, err := bounded(ctx, func() ([]byte, error) {
+		b := make([]byte, size)
+		k, err := h.f.ReadAt(b, off)
+		if err != nil && k < size && !isEOF(err) {
+			return nil, err
+		}
+		return b[:k], nil
+	})
+	if err != nil {
+		return nil, n.fsys.errnoIO("read", n.path, err)
+	}
+	return fuse.ReadResultData(buf), 0
+}
+
+func (n *node) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno {
+	if h, ok := fh.(*handle); ok {
+		if h.f != nil {
+			h.f.Close()
+		}
+		h.release(n.fsys)
+	}
+	return 0
+}
+
+func (h *handle) release(f *FS) {
+	h.cancel()
+	if f.cfg.Cache != nil && len(h.held) > 0 {
+		f.cfg.Cache.Release(h.held...)
+	}
+	f.releaseSnap(h.snap)
+}
+
+// acquire returns the current revision and keeps it open until releaseSnap.
+func (f *FS) acquire() *snapshot {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	f.cur.refs.Add(1)
+	return f.cur
+}
+
+func (f *FS) releaseSnap(s *snapshot) {
+	s.refs.Add(-1)
+	s.maybeClose()
+}
