@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -96,7 +97,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	stats.Duration = time.Since(start)
-	slog.Info("published", "fqrn", o.FQRN, "revision", m.Revision, "root", m.RootCatalog)
+	slog.Debug("published", "fqrn", o.FQRN, "revision", m.Revision, "root", m.RootCatalog)
 	return &Result{Manifest: m, Stats: *stats}, nil
 }
 
@@ -132,13 +133,21 @@ func scan(ctx context.Context, o Options, cs *contents) (*node, error) {
 	}
 	defer src.Close()
 	var mu sync.Mutex
+	var dirtabText string
 	results := map[string]*node{}
 	tree, err := src.Scan(func(e *source.Entry, r io.Reader) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		n := &node{e: catalog.Entry{Path: e.Path, Size: e.Size, Mtime: e.Mtime, Mode: e.Mode}}
-		if !cs.reuse(n) {
+		if e.Path == "/.cvmfsdirtab" {
+			b, err := io.ReadAll(io.LimitReader(r, 1<<20))
+			if err != nil {
+				return fmt.Errorf("/.cvmfsdirtab: %w", err)
+			}
+			dirtabText, r = string(b), bytes.NewReader(b)
+		}
+		if e.Path == "/.cvmfsdirtab" || !cs.reuse(n) {
 			if err := cs.process(n, r); err != nil {
 				return err
 			}
@@ -152,7 +161,11 @@ func scan(ctx context.Context, o Options, cs *contents) (*node, error) {
 		return nil, err
 	}
 	cs.stats.Entries = int64(len(tree.Entries))
-	return assemble(tree, results)
+	root, err := assemble(tree, results)
+	if err != nil || dirtabText == "" {
+		return root, err
+	}
+	return root, applyDirtab(root, dirtabText, o.Now().Unix(), cs)
 }
 
 // assemble builds the node tree from the scanned entries and content results.
