@@ -11,6 +11,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/ucvm/ucvm/internal/cache"
+	"github.com/ucvm/ucvm/internal/fetch"
 	"github.com/ucvm/ucvm/internal/reader"
 )
 
@@ -79,7 +80,7 @@ func openInitial(ctx context.Context, mc MountConfig) (Tree, bool, error) {
 	req := OpenRequest{}
 	var bc cache.Breadcrumb
 	var haveBC bool
-	if mc.Cache != nil {
+	if mc.Cache != nil && !mc.Fixed {
 		if b, err := mc.Cache.ReadBreadcrumb(mc.FQRN); err == nil {
 			bc, haveBC = b, true
 			req.MinRevision, req.MinTimestamp = b.Revision, b.Timestamp
@@ -90,10 +91,10 @@ func openInitial(ctx context.Context, mc MountConfig) (Tree, bool, error) {
 		return tree, false, nil
 	}
 	if errors.Is(err, reader.ErrBadSignature) || errors.Is(err, reader.ErrExpired) || !haveBC {
-		if !haveBC && !errors.Is(err, reader.ErrBadSignature) {
+		if errors.Is(err, fetch.ErrOffline) {
 			return nil, false, fmt.Errorf("%w: %s: %w", ErrOfflineNoCache, mc.FQRN, err)
 		}
-		return nil, false, fmt.Errorf("open %s: %w", mc.FQRN, err)
+		return nil, false, err
 	}
 	mc.Logger.Warn("servers unreachable or older than the cache, mounting the cached revision (offline mode)",
 		"fqrn", mc.FQRN, "revision", bc.Revision, "root", bc.RootHash.String(), "err", err)

@@ -30,6 +30,9 @@ type Config struct {
 	UIDMap, GIDMap  IDMap // applied when not claiming ownership
 	HideMagicXattrs bool  // magic xattrs not listed (still readable)
 	AutoUpdate      bool  // follow new revisions when the TTL expires
+	// Fixed: a tag or root hash is configured (no breadcrumb, no offline
+	// fallback to the trunk's cached revision).
+	Fixed bool
 	// OpTimeout bounds every operation that may download (default 60 s).
 	OpTimeout time.Duration
 	// MaxTTL caps the catalog TTL (0: no cap).

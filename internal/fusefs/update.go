@@ -71,8 +71,9 @@ func (f *FS) update() (uint64, error) {
 	}
 	info := t.Info()
 	wasOffline := f.Offline()
-	newer := info.Revision > cur.info.Revision ||
-		(wasOffline && info.Revision == cur.info.Revision && !info.RootHash.Equal(cur.info.RootHash))
+	// Back online: the followed tree replaces the cached fixed one even at
+	// the same revision, so that later updates work again.
+	newer := info.Revision > cur.info.Revision || (wasOffline && info.Revision == cur.info.Revision)
 	if !newer {
 		t.Close()
 		f.setOffline(false)
