@@ -43,6 +43,9 @@ type Config struct {
 	// ProxyResetAfter, HostResetAfter: return to the primary proxy group /
 	// first host after this long on a backup (0: never).
 	ProxyResetAfter, HostResetAfter time.Duration
+	// PACURLs are the PAC files tried by ResolveAuto for "auto" groups
+	// (CVMFS_PAC_URLS; "auto" already translated to http://wpad/wpad.dat).
+	PACURLs []string
 	// FollowRedirects follows up to 4 redirects; otherwise 3xx is a host error.
 	FollowRedirects bool
 	// UserAgent header; DefaultUserAgent if empty.
