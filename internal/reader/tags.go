@@ -2,13 +2,11 @@ package reader
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
+	"github.com/ucvm/ucvm/internal/cvmfs/history"
 	"github.com/ucvm/ucvm/internal/cvmfs/manifest"
 )
 
@@ -56,32 +54,18 @@ func (r *Repo) listTags(ctx context.Context, m *manifest.Manifest) ([]*Tag, erro
 }
 
 func readTags(path string) ([]*Tag, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, err
-	}
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&immutable=1")
+	db, err := history.OpenReadOnly(path)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT name, hash, revision, timestamp, description FROM tags ORDER BY revision DESC, name`)
+	tags, err := db.List()
 	if err != nil {
-		return nil, fmt.Errorf("history database: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*Tag
-	for rows.Next() {
-		t := &Tag{}
-		var hx string
-		var desc sql.NullString
-		if err := rows.Scan(&t.Name, &hx, &t.Revision, &t.Timestamp, &desc); err != nil {
-			return nil, err
-		}
-		t.Description = desc.String
-		if t.Hash, err = hash.Parse(hx); err != nil {
-			return nil, fmt.Errorf("tag %q: %w", t.Name, err)
-		}
-		out = append(out, t)
+	out := make([]*Tag, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, &Tag{Name: t.Name, Hash: t.Hash, Revision: t.Revision, Timestamp: t.Timestamp, Description: t.Description})
 	}
-	return out, rows.Err()
+	return out, nil
 }
