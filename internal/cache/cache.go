@@ -132,6 +132,10 @@ func (c *Cache) Dir() string { return c.dir }
 // Close saves the LRU index (marking it clean) and releases the directory.
 func (c *Cache) Close() error {
 	c.mu.Lock()
+	if c.lock == nil {
+		c.mu.Unlock()
+		return nil
+	}
 	err := c.saveIndex()
 	c.mu.Unlock()
 	if c.lock != nil {
