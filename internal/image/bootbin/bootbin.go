@@ -1,4 +1,4 @@
-package initrd
+package bootbin
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func FindModuleRoot(dir string) (string, error) {
 			return d, nil
 		}
 		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("%w: no go.mod above %s; set bootloader.module_root or bootloader.binary", ErrInput, dir)
+			return "", fmt.Errorf("%w: no go.mod above %s; set bootloader.module_root or bootloader.binary", ErrBuild, dir)
 		}
 	}
 }
@@ -46,7 +46,7 @@ func BuildBootloader(ctx context.Context, moduleRoot, pkg, out string) error {
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%w: go build %s in %s: %w: %s", ErrInput, pkg, moduleRoot, err, strings.TrimSpace(errb.String()))
+		return fmt.Errorf("%w: go build %s in %s: %w: %s", ErrBuild, pkg, moduleRoot, err, strings.TrimSpace(errb.String()))
 	}
 	return nil
 }

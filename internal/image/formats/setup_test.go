@@ -1,12 +1,12 @@
 package formats
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/ucvm/ucvm/internal/image/imagetest"
 	"github.com/ucvm/ucvm/internal/image/initrd"
 	"github.com/ucvm/ucvm/internal/image/kernel"
 	"github.com/ucvm/ucvm/internal/image/spec"
@@ -41,7 +41,7 @@ func testInput(t *testing.T) *Input {
 		if setupErr != nil {
 			return
 		}
-		setupIn, setupErr = buildInput(setupDir)
+		setupIn, setupErr = buildInput(setupDir, imagetest.Kernel(t), imagetest.Bootloader(t))
 	})
 	if setupErr != nil {
 		t.Fatal(setupErr)
@@ -51,16 +51,7 @@ func testInput(t *testing.T) *Input {
 	return &in
 }
 
-func buildInput(dir string) (*Input, error) {
-	ctx := context.Background()
-	k, err := kernel.Fetch(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	init := filepath.Join(dir, "init")
-	if err := initrd.BuildBootloader(ctx, testutil.RepoRoot(), "./cmd/ucvm-init", init); err != nil {
-		return nil, err
-	}
+func buildInput(dir string, k *kernel.Kernel, init string) (*Input, error) {
 	br := spec.Branch{Name: "test", FQRN: "test.repo.local", OSPath: "os", Servers: []string{"10.0.2.2:8000"}, Tag: "trunk"}
 	img := filepath.Join(dir, "initrd.img")
 	f, err := os.Create(img)

@@ -2,7 +2,6 @@ package initrd
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/u-root/u-root/pkg/cpio"
 	"github.com/ulikunitz/xz"
 
+	"github.com/ucvm/ucvm/internal/image/imagetest"
 	"github.com/ucvm/ucvm/internal/image/kernel"
 	"github.com/ucvm/ucvm/internal/image/spec"
 	"github.com/ucvm/ucvm/internal/qemu"
@@ -23,16 +23,8 @@ import (
 
 func testOptions(t *testing.T) Options {
 	t.Helper()
-	testutil.RequireCommand(t, "apt-get", "dpkg", "depmod")
-	k, err := kernel.Fetch(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := testutil.RepoRoot()
-	init := filepath.Join(t.TempDir(), "init")
-	if err := BuildBootloader(context.Background(), root, "./cmd/ucvm-init", init); err != nil {
-		t.Fatal(err)
-	}
+	k := imagetest.Kernel(t)
+	init := imagetest.Bootloader(t)
 	key := filepath.Join(testutil.FixtureRepo(t), "test.repo.local.pub")
 	return Options{
 		Init: init, StrongVersion: "2026.11-7.ucvm.x86_64", Kernel: k,
