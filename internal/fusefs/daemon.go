@@ -92,7 +92,7 @@ func openInitial(ctx context.Context, mc MountConfig) (Tree, bool, error) {
 	}
 	if errors.Is(err, reader.ErrBadSignature) || errors.Is(err, reader.ErrExpired) || !haveBC {
 		if errors.Is(err, fetch.ErrOffline) {
-			return nil, false, fmt.Errorf("%w: %s: %w", ErrOfflineNoCache, mc.FQRN, err)
+			return nil, false, fmt.Errorf("%w: %s (check CVMFS_SERVER_URL and CVMFS_HTTP_PROXY): %w", ErrOfflineNoCache, mc.FQRN, err)
 		}
 		return nil, false, err
 	}
