@@ -45,9 +45,6 @@ func (s *Setup) Close() {
 // download manager, the cache with its quota, the master keys, tag or root
 // hash, ownership and maps, and the update settings.
 func NewSetup(ctx context.Context, cc *clientconfig.Config, mountpoint string, log *slog.Logger) (*Setup, error) {
-	for _, w := range cc.Warnings {
-		log.Warn("configuration", "warning", w.String())
-	}
 	fc, err := cc.FetchConfig()
 	if err != nil {
 		return nil, err
