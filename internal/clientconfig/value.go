@@ -31,7 +31,7 @@ func (o Origin) String() string {
 	case KindBuiltin:
 		return "built-in default.conf"
 	case KindClient:
-		return "set by the client"
+		return "the client (repository name)"
 	}
 	return "code default"
 }

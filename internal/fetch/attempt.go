@@ -41,6 +41,14 @@ func (f *Fetcher) attemptFile(path string, v Verifier) outcome {
 }
 
 func (f *Fetcher) attemptHTTP(ctx context.Context, sel selection, relPath string, nocache bool, v Verifier) outcome {
+	// Wait for a connection slot before the watchdog starts: time queued
+	// behind other requests is not a stalled server.
+	select {
+	case f.slots <- struct{}{}:
+	case <-ctx.Done():
+		return outcome{kind: kindAbort, err: ctx.Err()}
+	}
+	defer func() { <-f.slots }()
 	timeout := f.cfg.Timeout
 	if sel.proxy == "" {
 		timeout = f.cfg.TimeoutDirect

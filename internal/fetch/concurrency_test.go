@@ -115,3 +115,32 @@ func TestKeepAliveAndHeaders(t *testing.T) {
 		t.Fatalf("counters %+v", i)
 	}
 }
+
+func TestQueuedRequestsAreNotStalls(t *testing.T) {
+	objs := objects(10, 100)
+	o := startOrigin(t, objs)
+	o.delay = 100 * time.Millisecond
+	c := testConfig(o.url+"/repo", deadAddr(t)+"/repo")
+	c.Timeout, c.TimeoutDirect, c.MaxConnsPerHost = 400*time.Millisecond, 400*time.Millisecond, 1
+	f := mustNew(t, c)
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for i := range 10 { // 10 × 100 ms through one connection: 1 s > timeout
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := fmt.Sprintf("data/%02x/obj%d", i, i)
+			errs <- f.Get(ctxT(t, 10*time.Second), p, hashVerifier(objs["/repo/"+p], nil))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.Info().Failures != 0 {
+		t.Fatalf("time queued for a connection counted as a stall: %+v", f.Info())
+	}
+}

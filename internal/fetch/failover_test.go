@@ -48,9 +48,9 @@ func TestStallMidObjectFailsWithinBudget(t *testing.T) {
 	if err := f.Get(ctxT(t, 20*time.Second), "data/00/obj0", hashVerifier(objs[obj0], nil)); err != nil {
 		t.Fatal(err)
 	}
-	// Deadline property, not a speed measurement: one stalled window
-	// (500 ms) plus the good transfer; a hang would take 30 s.
-	if d := time.Since(start); d > 5*time.Second {
+	// Deadline property, not a speed measurement: a stalled attempt ends
+	// within 2 watchdog windows (1 s each); a hang would take 30 s.
+	if d := time.Since(start); d > 2*c.Timeout+4*time.Second {
 		t.Fatalf("stalled host held the request for %v", d)
 	}
 	if f.Info().Host != 1 || stall.hits.Load() != 1 {
@@ -62,9 +62,11 @@ func TestStallOnlyHostEndsWithError(t *testing.T) {
 	objs := objects(1, 64<<10)
 	for _, mode := range []string{"stall", "slowhead"} {
 		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
 			o := startOrigin(t, objs)
 			o.setMode(mode)
 			c := testConfig(o.url + "/repo")
+			c.Timeout, c.TimeoutDirect = 500*time.Millisecond, 500*time.Millisecond
 			c.MaxRetries = 1
 			f := mustNew(t, c)
 			start := time.Now()
@@ -72,8 +74,8 @@ func TestStallOnlyHostEndsWithError(t *testing.T) {
 			if !errors.Is(err, ErrOffline) || !strings.Contains(err.Error(), "stalled") {
 				t.Fatalf("want ErrOffline naming the stall, got %v", err)
 			}
-			// budget: timeout × attempts (2) + backoff; a hang would be 30 s
-			if d := time.Since(start); d > 4*time.Second {
+			// budget: 2 windows × 2 attempts + backoff; a hang would be 30 s
+			if d := time.Since(start); d > 4*c.Timeout+4*time.Second {
 				t.Fatalf("took %v", d)
 			}
 			if o.hits.Load() != 2 {
@@ -180,5 +182,29 @@ func TestLocalHosts(t *testing.T) {
 	}
 	if _, err := f.GetBytes(ctxT(t, 5*time.Second), "nothing", 10); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("want ErrNotFound, got %v", err)
+	}
+}
+
+func TestRedirects(t *testing.T) {
+	objs := objects(1, 100)
+	target := startOrigin(t, objs)
+	redir := startOrigin(t, objs)
+	redir.redirect = target.url
+	other := startOrigin(t, objs)
+	c := testConfig(redir.url+"/repo", other.url+"/repo")
+	f := mustNew(t, c)
+	if _, err := f.GetBytes(ctxT(t, 5*time.Second), "data/00/obj0", 1000); err != nil {
+		t.Fatal(err)
+	}
+	if target.hits.Load() != 0 || other.hits.Load() != 1 {
+		t.Fatal("a redirect must be a host error unless CVMFS_FOLLOW_REDIRECTS=yes")
+	}
+	c.FollowRedirects = true
+	f = mustNew(t, c)
+	if _, err := f.GetBytes(ctxT(t, 5*time.Second), "data/00/obj0", 1000); err != nil {
+		t.Fatal(err)
+	}
+	if target.hits.Load() != 1 || f.Info().Host != 0 {
+		t.Fatal("redirect not followed")
 	}
 }

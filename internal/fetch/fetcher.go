@@ -20,10 +20,11 @@ type Verifier func(body io.Reader) error
 
 // Fetcher downloads objects with failover; safe for concurrent use.
 type Fetcher struct {
-	cfg    Config
-	client *http.Client
-	sel    *selector
+	cfg     Config
+	client  *http.Client
+	sel     *selector
 	flights flights
+	slots   chan struct{} // bounds parallel HTTP attempts (MaxConnsPerHost)
 
 	downloads, bytes, failures atomic.Int64
 }
@@ -33,7 +34,7 @@ func New(cfg Config) (*Fetcher, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	f := &Fetcher{cfg: cfg}
+	f := &Fetcher{cfg: cfg, slots: make(chan struct{}, cfg.MaxConnsPerHost)}
 	f.sel = newSelector(cfg.Hosts, chain(cfg.Proxies, cfg.FallbackProxies), cfg.HostResetAfter, cfg.ProxyResetAfter)
 	f.client = &http.Client{Transport: f.transport(), CheckRedirect: f.checkRedirect}
 	f.flights.m = map[string]*flight{}
@@ -53,7 +54,6 @@ func (f *Fetcher) transport() *http.Transport {
 		DialContext:         dial.DialContext,
 		MaxIdleConns:        4 * f.cfg.MaxConnsPerHost,
 		MaxIdleConnsPerHost: f.cfg.MaxConnsPerHost,
-		MaxConnsPerHost:     f.cfg.MaxConnsPerHost,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true, // objects must arrive byte-exact
 		ForceAttemptHTTP2:   false,

@@ -17,16 +17,17 @@ import (
 // origin is a real HTTP server on 127.0.0.1 serving objects, with
 // switchable misbehaviour.
 type origin struct {
-	url     string
-	ln      net.Listener
-	srv     *http.Server
-	objects map[string][]byte
-	mode    atomic.Value // string: "ok", "500", "404", "bad", "stall", "slowhead", "squiderr"
-	delay   time.Duration
-	hits    atomic.Int64
-	conns   atomic.Int64
-	mu      sync.Mutex
-	reqs    []*http.Request
+	url      string
+	ln       net.Listener
+	srv      *http.Server
+	objects  map[string][]byte
+	mode     atomic.Value // string: "ok", "500", "404", "bad", "stall", "slowhead", "squiderr"
+	delay    time.Duration
+	redirect string // if set: 302 to redirect+path
+	hits     atomic.Int64
+	conns    atomic.Int64
+	mu       sync.Mutex
+	reqs     []*http.Request
 }
 
 func startOrigin(t testing.TB, objects map[string][]byte) *origin {
@@ -70,6 +71,8 @@ func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
 	data, ok := o.objects[r.URL.Path]
 	mode := o.mode.Load().(string)
 	switch {
+	case o.redirect != "":
+		http.Redirect(w, r, o.redirect+r.URL.Path, http.StatusFound)
 	case mode == "500":
 		http.Error(w, "broken", 500)
 	case mode == "squiderr":
@@ -185,7 +188,7 @@ func hashVerifier(want []byte, got *[]byte) Verifier {
 func testConfig(hosts ...string) Config {
 	c := DefaultConfig()
 	c.Hosts = hosts
-	c.Timeout, c.TimeoutDirect = 500*time.Millisecond, 500*time.Millisecond
+	c.Timeout, c.TimeoutDirect = time.Second, time.Second
 	c.BackoffInit, c.BackoffMax = 10*time.Millisecond, 50*time.Millisecond
 	return c
 }
