@@ -105,7 +105,7 @@ func Open(ctx context.Context, o Options) (*Repo, error) {
 // verifiedRoot fetches and verifies the manifest ensemble and returns the
 // root catalog hash of the trunk or of the requested tag.
 func (r *Repo) verifiedRoot(ctx context.Context) (hash.Hash, error) {
-	m, err := VerifyManifest(ctx, r.opts.Source, r.objs, r.opts.FQRN, r.opts.MasterKeys, r.opts.Now())
+	m, err := verifyManifest(ctx, r.opts.Source, r.objs, r.opts.FQRN, r.opts.MasterKeys, r.opts.Now(), nil)
 	if err != nil {
 		return hash.Hash{}, err
 	}

@@ -13,9 +13,18 @@ import (
 	"github.com/ucvm/ucvm/internal/cvmfs/whitelist"
 )
 
-// VerifyManifest fetches .cvmfspublished, the certificate and the whitelist
+// VerifyEnsemble fetches and verifies .cvmfspublished, the certificate
+// (kept in cache) and the whitelist, and returns the manifest and the raw
+// whitelist (replicas copy both byte for byte).
+func VerifyEnsemble(ctx context.Context, src Source, cache ObjectCache, fqrn string, masters []*rsa.PublicKey, now time.Time) (*manifest.Manifest, []byte, error) {
+	var wl []byte
+	m, err := verifyManifest(ctx, src, newObjects(src, cache), fqrn, masters, now, &wl)
+	return m, wl, err
+}
+
+// verifyManifest fetches .cvmfspublished, the certificate and the whitelist
 // and verifies the chain master key -> whitelist -> certificate -> manifest.
-func VerifyManifest(ctx context.Context, src Source, objs *objects, fqrn string, masters []*rsa.PublicKey, now time.Time) (*manifest.Manifest, error) {
+func verifyManifest(ctx context.Context, src Source, objs *objects, fqrn string, masters []*rsa.PublicKey, now time.Time, wlOut *[]byte) (*manifest.Manifest, error) {
 	raw, err := getRaw(ctx, src, ".cvmfspublished", 1<<20)
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
@@ -58,6 +67,9 @@ func VerifyManifest(ctx context.Context, src Source, objs *objects, fqrn string,
 			return nil, fmt.Errorf("%w: %v", ErrExpired, err)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	if wlOut != nil {
+		*wlOut = wraw
 	}
 	return m, nil
 }

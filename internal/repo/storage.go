@@ -91,3 +91,12 @@ func (s *Storage) ReadFile(name string) ([]byte, error) {
 func (s *Storage) TempDir() (string, error) {
 	return os.MkdirTemp(filepath.Join(s.Dir, "data", "txn"), "work")
 }
+
+// Init prepares dir as a storage directory (a replica may start empty).
+func Init(dir string) (*Storage, error) {
+	s := &Storage{Dir: dir}
+	if err := s.skeleton(); err != nil {
+		return nil, fmt.Errorf("storage %s: %w", dir, err)
+	}
+	return s, nil
+}
