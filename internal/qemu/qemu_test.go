@@ -22,7 +22,7 @@ func TestArgs(t *testing.T) {
 	os.WriteFile(d, nil, 0o644)
 	args, err := Config{Kernel: k, Append: "x", Firmware: FirmwareQboot,
 		Drives: []Drive{{File: d, Interface: "ide", Snapshot: true}},
-		Net: &Net{HostFwd: []string{"tcp:127.0.0.1:2222-:22"}, GuestFwd: []GuestFwd{{"10.0.2.100:80", "127.0.0.1:8080"}}},
+		Net:    &Net{HostFwd: []string{"tcp:127.0.0.1:2222-:22"}, GuestFwd: []GuestFwd{{"10.0.2.100:80", "127.0.0.1:8080"}}},
 	}.Args()
 	if err != nil {
 		t.Fatal(err)

@@ -28,8 +28,8 @@ func testOptions(t *testing.T) Options {
 	key := filepath.Join(testutil.FixtureRepo(t), "test.repo.local.pub")
 	return Options{
 		Init: init, StrongVersion: "2026.11-7.ucvm.x86_64", Kernel: k,
-		Modules: []string{"virtio_pci", "virtio_blk", "virtio_net", "crc32c_generic", "ext4", "overlay", "fuse"},
-		Branch:  spec.Branch{Name: "test", FQRN: "test.repo.local", OSPath: "os", Servers: []string{"10.0.2.2:8000"}, Tag: "trunk"},
+		Modules:  []string{"virtio_pci", "virtio_blk", "virtio_net", "crc32c_generic", "ext4", "overlay", "fuse"},
+		Branch:   spec.Branch{Name: "test", FQRN: "test.repo.local", OSPath: "os", Servers: []string{"10.0.2.2:8000"}, Tag: "trunk"},
 		KeyFiles: []string{key}, CACerts: "/etc/ssl/certs/ca-certificates.crt", Busybox: "/bin/busybox",
 		Compression: "zstd", Epoch: 1_790_000_000,
 	}
