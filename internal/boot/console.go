@@ -78,3 +78,11 @@ func (c *Console) Error(format string, args ...any) {
 	c.closeLine()
 	fmt.Fprintf(c.w, "[ERR] "+format+"\n", args...)
 }
+
+// Raw prints text as is (closing an open step line first).
+func (c *Console) Raw(text string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeLine()
+	fmt.Fprint(c.w, text)
+}

@@ -180,3 +180,56 @@ func addGPT(old *gpt.Table, w backend.WritableFile, size int64, total uint64, pl
 	}
 	return n, t.Write(w, size)
 }
+
+// PartitionExtent returns the start and size in bytes of partition n.
+func PartitionExtent(path string, n int) (int64, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	st := file.New(f, true)
+	if g, err := gpt.Read(st, sector, sector); err == nil {
+		for _, p := range g.Partitions {
+			if p.Index == n {
+				return int64(p.Start) * sector, int64(p.End-p.Start+1) * sector, nil
+			}
+		}
+	} else if m, err := mbr.Read(st, sector, sector); err == nil && n >= 1 && n <= len(m.Partitions) {
+		p := m.Partitions[n-1]
+		return int64(p.Start) * sector, int64(p.Size) * sector, nil
+	}
+	return 0, 0, fmt.Errorf("partition %d not found on %s", n, path)
+}
+
+// GrowLastPartition extends partition n of an MBR disk to the end of the
+// disk when it is the last one (the aux/resize marker). It returns the new
+// size in bytes, or 0 when nothing changed.
+func GrowLastPartition(path string, size int64, n int) (int64, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st := file.New(f, false)
+	m, err := mbr.Read(st, sector, sector)
+	if err != nil || n < 1 || n > len(m.Partitions) {
+		return 0, fmt.Errorf("grow partition %d of %s: only MBR disks can be resized: %v", n, path, err)
+	}
+	p := m.Partitions[n-1]
+	for _, q := range m.Partitions {
+		if q.Type != mbr.Empty && q.Start > p.Start {
+			return 0, fmt.Errorf("grow partition %d of %s: it is not the last partition", n, path)
+		}
+	}
+	end := min(uint64(size/sector), mbrMaxSectors)
+	if uint64(p.Start)+uint64(p.Size) >= end {
+		return 0, nil
+	}
+	p.Size = uint32(end - uint64(p.Start))
+	w, _ := st.Writable()
+	if err := m.Write(w, size); err != nil {
+		return 0, err
+	}
+	return int64(p.Size) * sector, f.Sync()
+}

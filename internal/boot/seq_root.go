@@ -1,0 +1,260 @@
+package boot
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ucvm/ucvm/internal/fusefs"
+	"github.com/ucvm/ucvm/internal/userdata"
+)
+
+// stepRepository mounts the OS repository with the pinned snapshot.
+func (b *Boot) stepRepository() {
+	b.Con.Start("Starting CernVM File System...")
+	s := ResolveRepo(b.Branch, b.Cmd, b.context(), FSSizeMB(RootRW))
+	s.CacheDir = filepath.Join(RootRW, DirCache)
+	s.KeysDir = "/etc/cvmfs/keys"
+	s.Mountpoint = RootRO
+	s.UIDMap, s.GIDMap = filepath.Join(RootRW, "aux/uid_map"), filepath.Join(RootRW, "aux/gid_map")
+	pin, err := ReadSnapshot(RootRW)
+	if err != nil {
+		b.Con.Warn("%v", err)
+	}
+	if tag := ReadForceTag(RootRW); tag != "" {
+		s.Tag, s.Fresh = tag, true
+	} else if pin != nil {
+		s.RootHash, s.Tag = pin.RootHash, pin.Tag
+	} else {
+		s.Fresh = true
+	}
+	b.repo = s
+	b.logf("cvmfs", "settings %+v", s)
+	if s.WaitOnSquid > 0 {
+		b.Con.Raw("\n")
+		err := WaitOnSquid(s, s.WaitOnSquid, 10*time.Duration(s.WaitOnSquid)*time.Second+time.Minute,
+			func(f string, a ...any) { b.Con.Info(f, a...) })
+		if err != nil {
+			b.Con.Warn("cvmfs_wait_on_squid: %v", err)
+		}
+		b.Con.Start("Mounting %s...", s.FQRN)
+	}
+	m, err := b.Mounter.Mount(s)
+	if err != nil {
+		b.Con.Fail()
+		if log, rerr := os.ReadFile(filepath.Join(s.CacheDir, "ucvm-mount.log")); rerr == nil {
+			b.Con.Raw(tail(string(log), 20))
+		}
+		b.panic("Unable to mount cvmfs root filesystem! %v", err)
+		return
+	}
+	b.mounted = m
+	if s.Fresh && m.RootHash != "" {
+		if err := WriteSnapshot(RootRW, Snapshot{RootHash: m.RootHash, Tag: s.Tag}); err != nil {
+			b.Con.Warn("pin snapshot: %v", err)
+		}
+	}
+	b.copyKeys(s)
+	if _, err := os.ReadDir(filepath.Join(RootRO, s.OSPath)); err != nil {
+		b.Con.Fail()
+		b.panic("OS path %s not in %s: %v (check cernvm_path)", s.OSPath, s.FQRN, err)
+		return
+	}
+	note := ""
+	if m.Offline {
+		note = " (offline, cached snapshot)"
+	}
+	b.Con.Result("connected to %s%s", s.FQRN, note)
+}
+
+func (b *Boot) copyKeys(s RepoSettings) {
+	dst := filepath.Join(RootRW, "aux/keys", s.FQRN)
+	_ = os.MkdirAll(dst, 0o755)
+	keys, _ := filepath.Glob(filepath.Join(s.KeysDir, "*.pub"))
+	for _, k := range keys {
+		_ = copyFile(k, filepath.Join(dst, filepath.Base(k)), 0o644)
+	}
+}
+
+func tail(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n") + "\n"
+}
+
+// stepRoot mounts the union and moves scratch disk and repository into it.
+func (b *Boot) stepRoot() {
+	lower := filepath.Join(RootRO, b.repo.OSPath)
+	if err := MountOverlay(lower, RootRW, NewRoot); err != nil {
+		b.panic("%v", err)
+		return
+	}
+	if err := MoveMount(RootRW, filepath.Join(NewRoot, mountRW)); err != nil {
+		b.panic("%v", err)
+	}
+	if err := MoveMount(RootRO, filepath.Join(NewRoot, mountRO)); err != nil {
+		b.panic("%v", err)
+	}
+}
+
+func (b *Boot) rw(p string) string { return filepath.Join(NewRoot, mountRW, p) }
+
+// stepInject extracts cernvm_inject once.
+func (b *Boot) stepInject() {
+	v := b.context().Value("cernvm_inject")
+	marker := b.rw("context/injected")
+	if v == "" || exists(marker) {
+		return
+	}
+	b.Con.Start("Injecting files...")
+	data, err := DecodeInject(v)
+	var names []string
+	if err == nil {
+		names, err = ExtractTarGz(data, NewRoot)
+	}
+	b.logf("inject", "%s\nerror: %v", strings.Join(names, "\n"), err)
+	if err != nil {
+		b.Con.Fail()
+		b.Con.Warn("cernvm_inject: %v (retried on the next boot)", err)
+		return
+	}
+	_ = touch(marker)
+	b.Con.OK()
+}
+
+// stepHotfixes: /tmp, /cvmfs, kernel modules for the OS, pickup tarball,
+// extra user data, client pid file, shutdown hand-back.
+func (b *Boot) stepHotfixes() {
+	_ = os.MkdirAll(filepath.Join(NewRoot, "tmp"), 0o1777)
+	_ = os.Chmod(filepath.Join(NewRoot, "tmp"), 0o1777|os.ModeSticky)
+	_ = os.MkdirAll(filepath.Join(NewRoot, "cvmfs"), 0o755)
+	kver := KernelRelease()
+	if dst := filepath.Join(NewRoot, "lib/modules", kver); kver != "" && exists("/lib/modules/"+kver) && !exists(dst) {
+		b.Con.Start("Posting kernel modules...")
+		if err := copyTree("/lib/modules/"+kver, dst); err != nil {
+			b.Con.Fail()
+			b.logf("hotfixes", "modules: %v", err)
+		} else {
+			b.Con.OK()
+		}
+	}
+	if b.firstBoot && b.pickup != "" {
+		data, err := os.ReadFile(b.pickup)
+		if err == nil {
+			_, err = ExtractTarGz(data, NewRoot)
+		}
+		if err != nil {
+			b.Con.Warn("pickup.tar.gz: %v", err)
+		}
+	}
+	if b.firstBoot && len(b.extraData) > 0 {
+		_ = os.MkdirAll(filepath.Join(NewRoot, "cernvm"), 0o755)
+		_ = writeAtomic(filepath.Join(NewRoot, "cernvm/extra-user-data"), b.extraData, 0o644)
+	}
+	if b.mounted != nil {
+		_ = writeAtomic(filepath.Join(NewRoot, ".cvmfs_pids"), []byte(strconv.Itoa(b.mounted.PID)+"\n"), 0o644)
+		if err := PrepareShutdown(ShutdownDir, b.mounted.PID); err != nil {
+			b.Con.Warn("%v", err)
+		}
+	}
+}
+
+// stepBootstrap runs the OS's /.ucernvm_bootstrap with the new root as
+// argument (under busybox sh, bounded to 5 minutes). The original sourced
+// it in its own shell; here the initrd state is passed in the environment.
+func (b *Boot) stepBootstrap() {
+	script := filepath.Join(NewRoot, ".ucernvm_bootstrap")
+	if !exists(script) || !exists(Busybox) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Busybox, "sh", script, NewRoot)
+	env := append(os.Environ(), "ROOT="+NewRoot, "PATH=/bin:/sbin:/usr/bin:/usr/sbin",
+		"CVMFS_REPOSITORY="+b.repo.FQRN, "CERNVM_PATH="+b.repo.OSPath)
+	if b.firstBoot && b.source != "" && b.source != userdata.SrcNone {
+		env = append(env, "UCONTEXT_SRC="+b.source)
+	}
+	for _, e := range b.context().Entries() {
+		env = append(env, userdata.UcontextPrefix+strings.ToUpper(e.Key)+"="+e.Value)
+	}
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
+	if err := cmd.Run(); err != nil {
+		b.Con.Warn(".ucernvm_bootstrap: %v", err)
+	}
+}
+
+// stepPinfiles hands /.ucernvm_pinfiles to a background process that pins
+// the files through the client's control socket.
+func (b *Boot) stepPinfiles() {
+	list := filepath.Join(NewRoot, ".ucernvm_pinfiles")
+	if !exists(list) || b.mounted == nil {
+		return
+	}
+	b.Con.Start("Pinning core file set...")
+	sock := fusefs.SocketPath(filepath.Join(NewRoot, mountRW, DirCache, b.repo.FQRN), b.repo.FQRN)
+	cmd := exec.Command("/proc/self/exe", list, sock, b.repo.OSPath, b.rw("cache/pinned"))
+	cmd.Args[0] = PinArgv0
+	if err := cmd.Start(); err != nil {
+		b.Con.Fail()
+		return
+	}
+	go cmd.Wait()
+	b.Con.OK()
+}
+
+// PinArgv0 is argv[0] of the background pinning process.
+const PinArgv0 = "@ucvm-pin"
+
+// PinMain pins every existing path of a pin list (args: list, socket,
+// os path, sentinel) and creates the sentinel at the end.
+func PinMain(args []string) int {
+	if len(args) < 5 {
+		return 2
+	}
+	data, err := os.ReadFile(args[1])
+	if err != nil {
+		return 1
+	}
+	failed := 0
+	for _, p := range strings.Split(string(data), "\n") {
+		p = strings.TrimSpace(p)
+		if p == "" || strings.HasPrefix(p, "#") {
+			continue
+		}
+		path := "/" + strings.Trim(filepath.Join(args[3], p), "/")
+		if _, err := fusefs.Talk(args[2], "pin "+path, 2*time.Minute); err != nil {
+			failed++
+		}
+	}
+	_ = os.WriteFile(args[4], []byte(fmt.Sprintf("failed %d\n", failed)), 0o644)
+	return 0
+}
+
+// copyTree copies a directory tree of regular files, dirs and symlinks.
+func copyTree(src, dst string) error {
+	return filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		t := filepath.Join(dst, rel)
+		switch {
+		case info.IsDir():
+			return os.MkdirAll(t, 0o755)
+		case info.Mode()&os.ModeSymlink != 0:
+			l, _ := os.Readlink(p)
+			return os.Symlink(l, t)
+		default:
+			return copyFile(p, t, info.Mode().Perm())
+		}
+	})
+}

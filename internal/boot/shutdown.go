@@ -1,0 +1,148 @@
+package boot
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ShutdownDir is systemd's hand-back directory: at the end of shutdown,
+// systemd pivots into it and runs ./shutdown <verb>.
+const ShutdownDir = "/run/initramfs"
+
+// PrepareShutdown installs a copy of this program as
+// /run/initramfs/shutdown and records the client daemon's pid.
+func PrepareShutdown(dir string, clientPID int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := copyFile("/proc/self/exe", filepath.Join(dir, "shutdown"), 0o755); err != nil {
+		return fmt.Errorf("shutdown hand-back: %w", err)
+	}
+	return writeAtomic(filepath.Join(dir, "ucvm-client.pid"), []byte(strconv.Itoa(clientPID)+"\n"), 0o644)
+}
+
+// ShutdownMain is run as /run/initramfs/shutdown <verb> (systemd's
+// hand-back, after pivoting into /run/initramfs with the OS at /oldroot) or
+// directly from the OS. It unmounts everything of the OS except the scratch
+// disk and the repository, remounts the union root read-only, stops the
+// repository client (closing its cache), remounts the scratch disk
+// read-only and reboots, powers off or halts.
+func ShutdownMain(args []string) int {
+	verb := "reboot"
+	if len(args) > 1 {
+		verb = args[1]
+	}
+	old := "/"
+	if st, err := os.Stat("/oldroot/mnt/.rw"); err == nil && st.IsDir() {
+		old = "/oldroot"
+	}
+	say := func(f string, a ...any) { fmt.Fprintf(os.Stderr, "[INF] "+f+"\n", a...) }
+	if _, err := os.Stat("/proc/self/mountinfo"); err != nil {
+		_ = os.MkdirAll("/proc", 0o755)
+		_ = unix.Mount("proc", "/proc", "proc", 0, "")
+	}
+	rw, ro := filepath.Join(old, mountRW), filepath.Join(old, mountRO)
+	for _, m := range mountsToUnmount(readMountPoints(), old, rw, ro) {
+		if unix.Unmount(m, 0) != nil {
+			_ = unix.Unmount(m, unix.MNT_DETACH)
+		}
+	}
+	unix.Sync()
+	if err := unix.Mount("", old, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+		say("remount %s read-only: %v", old, err)
+	}
+	stopClient(filepath.Join(filepath.Dir(os.Args[0]), "ucvm-client.pid"), ShutdownDir+"/ucvm-client.pid")
+	unix.Sync()
+	if err := unix.Mount("", rw, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+		say("remount %s read-only: %v", rw, err)
+	} else {
+		say("scratch disk read-only")
+	}
+	unix.Sync()
+	cmd := map[string]int{"poweroff": unix.LINUX_REBOOT_CMD_POWER_OFF, "halt": unix.LINUX_REBOOT_CMD_HALT}[verb]
+	if cmd == 0 {
+		cmd = unix.LINUX_REBOOT_CMD_RESTART
+	}
+	_ = unix.Reboot(cmd)
+	return 1
+}
+
+// stopClient sends SIGTERM to the client daemon (it closes its cache and
+// exits without waiting for the unmount) and waits up to 3 s.
+func stopClient(paths ...string) {
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 1 {
+			continue
+		}
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+		for i := 0; i < 60 && syscall.Kill(pid, 0) == nil; i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+		return
+	}
+}
+
+func readMountPoints() []string {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if fs := strings.Fields(sc.Text()); len(fs) > 4 {
+			out = append(out, unescapeMount(fs[4]))
+		}
+	}
+	return out
+}
+
+func unescapeMount(s string) string {
+	return strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`).Replace(s)
+}
+
+// mountsToUnmount returns the mounts below old, deepest first, except
+// old itself, the scratch disk and repository mounts (and what is below
+// them) and, when the OS is still the root, the API file systems and /run.
+func mountsToUnmount(mounts []string, old, rw, ro string) []string {
+	keep := []string{rw, ro}
+	if old == "/" {
+		keep = append(keep, "/proc", "/sys", "/dev", "/run")
+	}
+	var out []string
+	for _, m := range mounts {
+		if m == old || !under(m, old) {
+			continue
+		}
+		skip := false
+		for _, k := range keep {
+			if under(m, k) {
+				skip = true
+			}
+		}
+		if !skip {
+			out = append(out, m)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+func under(p, dir string) bool {
+	return p == dir || dir == "/" || strings.HasPrefix(p, strings.TrimRight(dir, "/")+"/")
+}
