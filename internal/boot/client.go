@@ -2,7 +2,6 @@ package boot
 
 import (
 	"context"
-	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -13,11 +12,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ucvm/ucvm/internal/cache"
-	"github.com/ucvm/ucvm/internal/cvmfs/keys"
-	"github.com/ucvm/ucvm/internal/fetch"
+	"github.com/ucvm/ucvm/internal/clientconfig"
 	"github.com/ucvm/ucvm/internal/fusefs"
-	"github.com/ucvm/ucvm/internal/reader"
+	"github.com/ucvm/ucvm/internal/userdata"
+	"strconv"
 )
 
 // ClientArgv0 is argv[0] of the repository client daemon. The leading '@'
@@ -64,7 +62,7 @@ func ClientMain(args []string) int {
 	}
 	logf, _ := os.OpenFile(filepath.Join(s.CacheDir, "ucvm-mount.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	log := slog.New(slog.NewTextHandler(orStderr(logf), nil))
-	m, c, fe, err := mountRepo(s, log)
+	m, setup, err := mountRepo(s, log)
 	if err != nil {
 		report(clientStatus{Error: err.Error()})
 		return 1
@@ -86,8 +84,7 @@ func ClientMain(args []string) int {
 		}
 	case <-done:
 	}
-	c.Close()
-	fe.Close()
+	setup.Close()
 	return 0
 }
 
@@ -98,47 +95,65 @@ func orStderr(f *os.File) *os.File {
 	return f
 }
 
-// mountRepo assembles download manager, cache, verified reader and FUSE
-// file system for s and mounts it at s.Mountpoint.
-func mountRepo(s RepoSettings, log *slog.Logger) (*fusefs.Mounted, *cache.Cache, *fetch.Fetcher, error) {
-	masters, err := loadRepoKeys(s.KeysDir, s.FQRN)
+// mountRepo writes the settings as a CernVM-FS client configuration file
+// (as 14cvmfs writes /etc/cvmfs/config.d/<repo>.conf), loads it through the
+// real client's configuration layers and mounts with the FUSE client.
+func mountRepo(s RepoSettings, log *slog.Logger) (*fusefs.Mounted, *fusefs.Setup, error) {
+	conf := filepath.Join(orDefault(os.Getenv("UCVM_RUN_DIR"), "/run/ucvm"), s.FQRN+".conf")
+	_ = os.MkdirAll(filepath.Dir(conf), 0o700)
+	if err := writeAtomic(conf, ClientConfig(s), 0o600); err != nil {
+		return nil, nil, err
+	}
+	cc, err := clientconfig.Load(s.FQRN, clientconfig.Options{ConfigDir: "/etc/cvmfs", MountDir: "/nonexistent", ExtraFiles: []string{conf}})
 	if err != nil {
-		return nil, nil, nil, err
-	}
-	cfg := fetch.DefaultConfig()
-	cfg.Hosts = fetch.ParseHostList(strings.Join(s.ServerURLs, ";"), s.FQRN)
-	if cfg.Proxies, err = fetch.ParseProxyList(usableProxy(s.Proxy)); err != nil {
-		return nil, nil, nil, fmt.Errorf("proxy %q: %w", s.Proxy, err)
-	}
-	fe, err := fetch.New(cfg)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("download manager: %w", err)
-	}
-	c, err := cache.Open(filepath.Join(s.CacheDir, s.FQRN), cache.Options{QuotaBytes: s.QuotaMB << 20, Logger: log})
-	if err != nil {
-		fe.Close()
-		return nil, nil, nil, fmt.Errorf("cache: %w", err)
-	}
-	base := reader.Options{FQRN: s.FQRN, Source: reader.FetchSource{F: fe}, Cache: c, MasterKeys: masters, Tag: s.Tag, RootHash: s.RootHash}
-	if s.RootHash != "" {
-		base.Tag = ""
-	}
-	fc := fusefs.Config{FQRN: s.FQRN, HideMagicXattrs: true, Network: fe, Cache: c, Logger: log}
-	if s.UIDMap != "" {
-		fc.UIDMap, _ = fusefs.LoadIDMap(s.UIDMap)
-	}
-	if s.GIDMap != "" {
-		fc.GIDMap, _ = fusefs.LoadIDMap(s.GIDMap)
+		return nil, nil, fmt.Errorf("client configuration: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	m, err := fusefs.Mount(ctx, fusefs.MountConfig{Config: fc, Mountpoint: s.Mountpoint, Open: fusefs.ReaderOpener(base), AllowOther: true})
+	setup, err := fusefs.NewSetup(ctx, cc, s.Mountpoint, log)
 	if err != nil {
-		c.Close()
-		fe.Close()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return m, c, fe, nil
+	m, err := fusefs.Mount(ctx, setup.Mount)
+	if err != nil {
+		setup.Close()
+		return nil, nil, err
+	}
+	return m, setup, nil
+}
+
+// ClientConfig renders the client configuration of the OS mount with the
+// parameters of the original bootloader; values are single-quoted.
+func ClientConfig(s RepoSettings) []byte {
+	q := userdata.ShellQuote
+	var b strings.Builder
+	kv := func(k, v string) { fmt.Fprintf(&b, "%s=%s\n", k, q(v)) }
+	kv("CVMFS_CACHE_DIR", filepath.Join(s.CacheDir, s.FQRN))
+	kv("CVMFS_QUOTA_LIMIT", strconv.FormatInt(s.QuotaMB, 10))
+	kv("CVMFS_SERVER_URL", strings.Join(s.ServerURLs, ";"))
+	kv("CVMFS_HTTP_PROXY", s.Proxy)
+	if s.PACURLs != "" {
+		kv("CVMFS_PAC_URLS", s.PACURLs)
+	}
+	kv("CVMFS_KEYS_DIR", s.KeysDir)
+	if keys := repoKeyFiles(s.KeysDir, s.FQRN); len(keys) > 0 {
+		kv("CVMFS_PUBLIC_KEY", strings.Join(keys, ":"))
+	}
+	for _, p := range [][2]string{{"CVMFS_NFILES", "65536"}, {"CVMFS_CHECK_PERMISSIONS", "yes"}, {"CVMFS_IGNORE_SIGNATURE", "no"},
+		{"CVMFS_AUTO_UPDATE", "no"}, {"CVMFS_TIMEOUT", "5"}, {"CVMFS_TIMEOUT_DIRECT", "5"}, {"CVMFS_MAX_RETRIES", "1"},
+		{"CVMFS_HIDE_MAGIC_XATTRS", "yes"}, {"CVMFS_SYSTEMD_NOKILL", "yes"}, {"CVMFS_SHARED_CACHE", "no"}} {
+		kv(p[0], p[1])
+	}
+	if s.UIDMap != "" {
+		kv("CVMFS_UID_MAP", s.UIDMap)
+		kv("CVMFS_GID_MAP", s.GIDMap)
+	}
+	if s.RootHash != "" {
+		kv("CVMFS_ROOT_HASH", s.RootHash)
+	} else if s.Tag != "" {
+		kv("CVMFS_REPOSITORY_TAG", s.Tag)
+	}
+	return []byte(b.String())
 }
 
 // usableProxy drops "auto" (PAC proxies are not resolved in the initrd);
@@ -157,26 +172,21 @@ func usableProxy(p string) string {
 		}
 	}
 	if len(groups) == 0 {
-		return fetch.Direct
+		return "DIRECT"
 	}
 	return strings.Join(groups, ";")
 }
 
-// loadRepoKeys loads <fqrn>.pub and <fqrn>.*.pub from dir, or a
-// directory dir/<fqrn>/ (the original layout); with none of them, every
-// key in dir.
-func loadRepoKeys(dir, fqrn string) ([]*rsa.PublicKey, error) {
+// repoKeyFiles lists <fqrn>.pub, <fqrn>.*.pub and <fqrn>/*.pub in dir;
+// with none of them, every *.pub in dir.
+func repoKeyFiles(dir, fqrn string) []string {
 	var files []string
-	for _, pat := range []string{fqrn + ".pub", fqrn + ".*.pub", fqrn + "/*.pub"} {
+	for _, pat := range []string{fqrn + ".pub", fqrn + ".*.pub", fqrn + "/*.pub", "*.pub"} {
 		m, _ := filepath.Glob(filepath.Join(dir, pat))
 		files = append(files, m...)
+		if len(files) > 0 {
+			break
+		}
 	}
-	if len(files) == 0 {
-		files = []string{dir}
-	}
-	k, err := keys.LoadPublic(files...)
-	if err != nil {
-		return nil, fmt.Errorf("public keys of %s in %s: %w", fqrn, dir, err)
-	}
-	return k, nil
+	return files
 }
