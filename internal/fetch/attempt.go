@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -83,6 +84,8 @@ func (f *Fetcher) attemptHTTP(ctx context.Context, sel selection, relPath string
 	o := f.judgeBody(ctx, b, verr)
 	if o.kind == kindOK {
 		f.bytes.Add(b.n)
+		// Read a short remainder so the connection can be reused.
+		io.CopyN(io.Discard, resp.Body, 4096)
 	}
 	return o
 }
