@@ -91,6 +91,14 @@ func serveMount(ctx context.Context, f *mountFlags, cc *clientconfig.Config, mnt
 		}
 		return err
 	}
+	if n := cc.NFiles(); n > 0 { // CVMFS_NFILES
+		var lim syscall.Rlimit
+		syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+		lim.Cur, lim.Max = uint64(n), max(lim.Max, uint64(n))
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			log.Warn("cannot raise the open file limit (CVMFS_NFILES)", "want", n, "err", err)
+		}
+	}
 	setup, err := fusefs.NewSetup(ctx, cc, mnt, log)
 	if err != nil {
 		return fail(err)

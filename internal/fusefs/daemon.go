@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 
@@ -132,11 +133,14 @@ func (m *Mounted) mount() error {
 			FsName:        m.cfg.FQRN,
 			Name:          "cvmfs2",
 			DisableSplice: true, // needed across switch_root (lab notes, pitfall 4)
-			AllowOther:    m.cfg.AllowOther,
-			MaxReadAhead:  1 << 20,
-			MaxWrite:      1 << 20,
-			Options:       []string{"ro", "default_permissions"},
-			Debug:         m.cfg.Debug,
+			// root mounts with mount(2) (no fusermount3 in an initramfs);
+			// others go through fusermount3 where the system allows it
+			DirectMount:  os.Geteuid() == 0,
+			AllowOther:   m.cfg.AllowOther,
+			MaxReadAhead: 1 << 20,
+			MaxWrite:     1 << 20,
+			Options:      []string{"ro", "default_permissions"},
+			Debug:        m.cfg.Debug,
 		},
 	}
 	server, err := fs.Mount(m.cfg.Mountpoint, root, opts)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -88,7 +89,8 @@ func NewSetup(ctx context.Context, cc *clientconfig.Config, mountpoint string, l
 	}
 	open := ReaderOpener(reader.Options{FQRN: cc.FQRN, Source: reader.FetchSource{F: fe}, Cache: c,
 		MasterKeys: masters, Tag: cc.RepositoryTag(), RootHash: cc.RootHash()})
-	return &Setup{Mount: MountConfig{Config: cfg, Mountpoint: mountpoint, Open: open, AllowOther: true},
+	return &Setup{Mount: MountConfig{Config: cfg, Mountpoint: mountpoint, Open: open,
+		AllowOther: os.Geteuid() == 0}, // non-root: needs user_allow_other in /etc/fuse.conf
 		Cache: c, Fetcher: fe}, nil
 }
 
