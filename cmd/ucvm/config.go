@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ucvm/ucvm/internal/cliutil"
 	"github.com/ucvm/ucvm/internal/clientconfig"
+	"github.com/ucvm/ucvm/internal/cliutil"
 )
 
 func init() { register(newConfigCmd) }

@@ -83,4 +83,3 @@ func FuzzParseIDMap(f *testing.F) {
 		}
 	})
 }
-

@@ -64,7 +64,7 @@ CVMFS_ALIEN_CACHE=/shared/@fqrn@   # known key
 if [[ $CVMFS_REPOSITORY_TAG == prod-* ]]; then CVMFS_AUTO_UPDATE=off; fi
 `,
 	"etc/cvmfs/config.d/atlas.cern.ch.local": "CVMFS_HIDE_MAGIC_XATTRS=yes\n",
-	"extra.conf": "CVMFS_MAX_RETRIES=3\nCVMFS_FALLBACK_PROXY=http://fb:3128\n",
+	"extra.conf":                             "CVMFS_MAX_RETRIES=3\nCVMFS_FALLBACK_PROXY=http://fb:3128\n",
 }
 
 func loadTree(t *testing.T, fqrn string, over ...string) (*Config, string) {
