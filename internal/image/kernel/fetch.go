@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Kernel is an unpacked kernel with its modules.
@@ -74,6 +75,10 @@ func Fetch(ctx context.Context, cacheDir string) (*Kernel, error) {
 		return nil, err
 	}
 	defer unlock()
+	current := filepath.Join(base, "current")
+	if k, ok := freshCurrent(base, current); ok {
+		return k, nil
+	}
 	pkg, err := ResolvePackage(ctx)
 	if err != nil {
 		if k, cerr := newestCached(base); cerr == nil {
@@ -83,10 +88,31 @@ func Fetch(ctx context.Context, cacheDir string) (*Kernel, error) {
 		return nil, err
 	}
 	dir := filepath.Join(base, pkg)
-	if k, err := readMeta(dir); err == nil {
-		return k, nil
+	k, err := readMeta(dir)
+	if err != nil {
+		if k, err = unpack(ctx, base, pkg); err != nil {
+			return nil, err
+		}
 	}
-	return unpack(ctx, base, pkg)
+	os.WriteFile(current, []byte(pkg+"\n"), 0o644)
+	return k, nil
+}
+
+// ResolveTTL is how long the package apt resolved stays current; within it
+// Fetch does not ask apt again (apt-cache takes seconds on a busy host).
+const ResolveTTL = 12 * time.Hour
+
+func freshCurrent(base, current string) (*Kernel, bool) {
+	fi, err := os.Stat(current)
+	if err != nil || time.Since(fi.ModTime()) > ResolveTTL {
+		return nil, false
+	}
+	b, err := os.ReadFile(current)
+	if err != nil {
+		return nil, false
+	}
+	k, err := readMeta(filepath.Join(base, strings.TrimSpace(string(b))))
+	return k, err == nil
 }
 
 func lockFile(p string) (func(), error) {
