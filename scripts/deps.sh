@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(qemu-system-x86 qemu-utils fuse3 squid isolinux syslinux syslinux-common
       syslinux-utils mtools dosfstools xorriso ovmf busybox-static kmod cpio zstd
-      xz-utils e2fsprogs mmdebstrap zlib1g-dev openssl ca-certificates gcc)
+      xz-utils e2fsprogs mmdebstrap zlib1g-dev openssl ca-certificates gcc
+      grub-efi-amd64-bin grub-common)
 need=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
