@@ -80,6 +80,12 @@ func Fetch(ctx context.Context, cacheDir string) (*Kernel, error) {
 		return k, nil
 	}
 	pkg, err := ResolvePackage(ctx)
+	if err != nil && os.Geteuid() == 0 {
+		// Fresh machines may lack apt's package lists.
+		if uerr := run(ctx, "/", "apt-get", "update", "-q"); uerr == nil {
+			pkg, err = ResolvePackage(ctx)
+		}
+	}
 	if err != nil {
 		if k, cerr := newestCached(base); cerr == nil {
 			slog.Warn("kernel: using cached kernel", "package", k.Package, "reason", err)
