@@ -49,7 +49,8 @@ func ino(gen uint64, e *Node) uint64 { return gen<<genShift | e.Inode }
 func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	f := n.fsys
 	f.maybeUpdate()
-	s := f.current()
+	s := f.acquire()
+	defer f.releaseSnap(s)
 	p := childPath(n.path, name)
 	ctx, cancel := f.opCtx(ctx)
 	defer cancel()
@@ -86,7 +87,8 @@ func (n *node) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	f := n.fsys
 	f.maybeUpdate()
-	s := f.current()
+	s := f.acquire()
+	defer f.releaseSnap(s)
 	ctx, cancel := f.opCtx(ctx)
 	defer cancel()
 	list, err := bounded(ctx, func() ([]*Node, error) { return s.tree.ReadDir(ctx, n.path) })

@@ -169,15 +169,21 @@ func (f *FS) localHash(ctx context.Context, s *snapshot, e *Node) (string, error
 	return hash.Hash{Alg: e.HashAlgorithm(), Digest: h.Sum(nil)}.String(), nil
 }
 
-// xattrSnapshot returns the entry of n with the revision to query.
-func (n *node) xattrSnapshot() (*Node, *snapshot) {
-	e, s := n.entry()
-	return e, s
+// xattrSnapshot returns the entry of n with the revision to query, kept
+// open until the returned release is called.
+func (n *node) xattrSnapshot() (*Node, *snapshot, func()) {
+	s := n.fsys.acquire()
+	e := n.ent
+	if e == nil {
+		e = s.root
+	}
+	return e, s, func() { n.fsys.releaseSnap(s) }
 }
 
 func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
 	f := n.fsys
-	e, s := n.xattrSnapshot()
+	e, s, release := n.xattrSnapshot()
+	defer release()
 	ctx, cancel := f.opCtx(ctx)
 	defer cancel()
 	val, ok, err := []byte(nil), false, error(nil)
@@ -212,7 +218,8 @@ func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, 
 
 func (n *node) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
 	f := n.fsys
-	e, s := n.xattrSnapshot()
+	e, s, release := n.xattrSnapshot()
+	defer release()
 	ctx, cancel := f.opCtx(ctx)
 	defer cancel()
 	published, err := f.published(ctx, s, e)
