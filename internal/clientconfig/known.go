@@ -85,4 +85,28 @@ UID_MAP USE_CDN USE_GEOAPI USE_SSL_SYSTEM_CA USER USYSLOG USYSLOG_LEVELS
 WORKSPACE WORLD_READABLE XATTR_PRIVILEGED_GIDS XATTR_PROTECTED_XATTRS
 CACHE_REFCOUNT CACHE_STREAMING_CACHE HTTP_TIMEOUT HTTP_RETRIES
 KERNEL_CACHE_TIMEOUT LIMIT_OPEN_FILES MAX_FILE_DESCRIPTORS
+BASE_ENV CONFIG_REPO_REQUIRED STATFS_CACHE_TIMEOUT X509_CERT_BUNDLE
+ARCH_ALIAS OS_ID CACHE_WORKSPACE DISABLE_BLACKLIST EXTERNAL_HTTP_PROXY
+MAX_LOGIN_NAME MEMORY_RELOAD_SOCKETS MOUNT_DIR PROXY_FALLBACK
+USE_HTTPS_SYSTEM_CA SERVER_AUTH SUPPRESS_ASSERTS CLIENT_PROXY_CONFIG
 `
+
+// knownFamilies are prefixes of parameter families with free-form names
+// (cache manager instances, external data, monitoring).
+var knownFamilies = []string{"CVMFS_CACHE_", "CVMFS_EXTERNAL_", "CVMFS_INFLUX_", "CVMFS_TELEMETRY_", "CVMFS_AUTHZ_", "CVMFS_XATTR_"}
+
+// isKnown reports whether key is a client parameter (or not a CVMFS_ name).
+func isKnown(key string) bool {
+	if !strings.HasPrefix(key, "CVMFS_") {
+		return true
+	}
+	if _, ok := knownKeys[key]; ok {
+		return true
+	}
+	for _, f := range knownFamilies {
+		if strings.HasPrefix(key, f) {
+			return true
+		}
+	}
+	return false
+}

@@ -155,7 +155,7 @@ func (c *Config) applyOverrides(items []string) error {
 			return fmt.Errorf("%w: -o %q: expected KEY=VALUE", ErrBadValue, kv)
 		}
 		o := Origin{Kind: KindOption}
-		if _, known := knownKeys[k]; !known && strings.HasPrefix(k, "CVMFS_") {
+		if !isKnown(k) {
 			c.warn(o, "unknown parameter %s (typo?)", k)
 		}
 		c.set(k, v, o)

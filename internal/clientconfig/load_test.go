@@ -205,3 +205,48 @@ func TestParseOverrides(t *testing.T) {
 		t.Fatal("accepted")
 	}
 }
+
+// Shipped-style files (BASE_ENV guard, readonly, client profile logic in the
+// config repository) evaluate without a single warning.
+func TestShippedStyleFilesHaveNoWarnings(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"etc/cvmfs/default.conf": `# Don't edit here.  Create /etc/cvmfs/default.local.
+CVMFS_CLIENT_PROFILE=
+CVMFS_CACHE_BASE=/var/lib/cvmfs
+CVMFS_QUOTA_LIMIT=4000
+if [ "x$CVMFS_BASE_ENV" = "x" ]; then
+  readonly CVMFS_USER=cvmfs
+  readonly CVMFS_MOUNT_DIR=/cvmfs
+  readonly CVMFS_RELOAD_SOCKETS=/var/run/cvmfs
+  readonly CVMFS_BASE_ENV=1
+fi
+`,
+		"etc/cvmfs/default.d/50-cern.conf":  "CVMFS_CONFIG_REPOSITORY=cvmfs-config.cern.ch\nCVMFS_DEFAULT_DOMAIN=cern.ch\n",
+		"etc/cvmfs/default.d/90-local.conf": "CVMFS_CLIENT_PROFILE=single\n",
+		"cvmfs/cvmfs-config.cern.ch/etc/cvmfs/default.conf": `
+if [ "$CVMFS_CLIENT_PROFILE" = "single" ]; then
+  if [ "$CVMFS_HTTP_PROXY" = "" ]; then
+    CVMFS_HTTP_PROXY="auto;DIRECT"
+  fi
+fi
+CVMFS_PAC_URLS="http://grid-wpad/wpad.dat;http://wpad/wpad.dat"
+CVMFS_CACHE_myinst_TYPE=posix
+: ${CVMFS_MAX_TTL:=45}
+`,
+	})
+	c, err := Load("sft.cern.ch", Options{ConfigDir: filepath.Join(root, "etc/cvmfs"), MountDir: filepath.Join(root, "cvmfs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 0 {
+		t.Fatalf("unexpected warnings: %v", c.Warnings)
+	}
+	fc, err := c.FetchConfig()
+	if err == nil || c.HTTPProxy() != "auto;DIRECT" || len(c.PACURLs()) != 2 {
+		t.Fatalf("proxy %q pac %v (err %v: no servers configured)", c.HTTPProxy(), c.PACURLs(), err)
+	}
+	_ = fc
+	if c.MaxTTL() != 45*time.Minute {
+		t.Fatalf(": ${X:=d} not applied: %v", c.MaxTTL())
+	}
+}

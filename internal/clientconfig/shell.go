@@ -81,7 +81,14 @@ func (s *script) call(st *syntax.Stmt, c *syntax.CallExpr) {
 	}
 	name := c.Args[0].Lit()
 	switch name {
-	case "[", "test", "true", ":", "false":
+	case ":", "true": // ": ${X:=default}" assigns through its expansion
+		for _, w := range c.Args[1:] {
+			if _, err := s.expand(w); err != nil {
+				s.warn(w.Pos(), "argument not evaluated: %v", err)
+			}
+		}
+		return
+	case "[", "test", "false":
 		if _, err := s.cond(st); err != nil {
 			return
 		}
@@ -145,7 +152,7 @@ func (s *script) setVar(key, val string, p syntax.Pos) {
 		s.warn(p, "%s cannot be changed after default.d (the real client protects it); assignment ignored", key)
 		return
 	}
-	if _, ok := knownKeys[key]; !ok && strings.HasPrefix(key, "CVMFS_") {
+	if !isKnown(key) {
 		s.warn(p, "unknown parameter %s (typo?)", key)
 	}
 	s.c.set(key, val, s.origin(p))

@@ -135,7 +135,7 @@ func (c *Config) Explain(key string) string {
 		v := p.Overrode[i]
 		fmt.Fprintf(&b, "  overrode %q from %s\n", v.Value, v.Origin)
 	}
-	if _, known := knownKeys[key]; !known && strings.HasPrefix(key, "CVMFS_") {
+	if !isKnown(key) {
 		b.WriteString("  (not a parameter known to the CernVM-FS client)\n")
 	}
 	return b.String()
