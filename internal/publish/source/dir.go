@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
@@ -47,7 +49,6 @@ func (d *Dir) Close() error { return nil }
 
 // Scan walks the directory, then delivers file contents (see package doc).
 func (d *Dir) Scan(content ContentFunc) (*Tree, error) {
-	all := map[string]*Entry{}
 	rootSt, err := statFollow(d.root)
 	if err != nil {
 		return nil, err
@@ -56,8 +57,8 @@ func (d *Dir) Scan(content ContentFunc) (*Tree, error) {
 	if err := d.addXattrs(root, d.root); err != nil {
 		return nil, err
 	}
-	all[""] = root
-	if err := d.walk(all, "", d.root); err != nil {
+	all, err := d.walkAll(root)
+	if err != nil {
 		return nil, err
 	}
 	t, err := newTree(all)
@@ -79,42 +80,80 @@ func statFollow(p string) (*unix.Stat_t, error) {
 	return &st, nil
 }
 
-// walk adds the entries below one directory.
-func (d *Dir) walk(all map[string]*Entry, repoDir, fsDir string) error {
+// walkAll lstats everything below the root; Options.Workers goroutines
+// walk different directories in parallel.
+func (d *Dir) walkAll(root *Entry) (map[string]*Entry, error) {
+	var mu sync.Mutex
+	var failed atomic.Bool
+	all := map[string]*Entry{"": root}
+	var g errgroup.Group
+	g.SetLimit(max(1, d.opts.Workers))
+	var walk func(repoDir, fsDir string) error
+	walk = func(repoDir, fsDir string) error {
+		if failed.Load() {
+			return nil
+		}
+		entries, err := d.readDir(repoDir, fsDir)
+		if err != nil {
+			failed.Store(true)
+			return err
+		}
+		mu.Lock()
+		for _, e := range entries {
+			all[e.Path] = e
+		}
+		mu.Unlock()
+		for _, e := range entries {
+			if !e.IsDir() {
+				continue
+			}
+			if !g.TryGo(func() error { return walk(e.Path, e.srcPath) }) {
+				if err := walk(e.Path, e.srcPath); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	err := walk("", d.root)
+	if gerr := g.Wait(); err == nil {
+		err = gerr
+	}
+	return all, err
+}
+
+// readDir returns the entries of one directory.
+func (d *Dir) readDir(repoDir, fsDir string) ([]*Entry, error) {
 	f, err := os.Open(fsDir)
 	if err != nil {
-		return fmt.Errorf("reading directory %s: %w", fsDir, err)
+		return nil, fmt.Errorf("reading directory %s: %w", fsDir, err)
 	}
 	names, err := f.Readdirnames(-1)
 	f.Close()
 	if err != nil {
-		return fmt.Errorf("reading directory %s: %w", fsDir, err)
+		return nil, fmt.Errorf("reading directory %s: %w", fsDir, err)
 	}
+	out := make([]*Entry, 0, len(names))
 	for _, name := range names {
 		fsPath := filepath.Join(fsDir, name)
 		var st unix.Stat_t
 		if err := unix.Lstat(fsPath, &st); err != nil {
-			return fmt.Errorf("%s: %w", fsPath, err)
+			return nil, fmt.Errorf("%s: %w", fsPath, err)
 		}
 		e := d.entry(&st, repoDir+"/"+name, name, fsPath)
 		if e.Type() == 'l' {
 			target, err := os.Readlink(fsPath)
 			if err != nil {
-				return fmt.Errorf("%s: %w", fsPath, err)
+				return nil, fmt.Errorf("%s: %w", fsPath, err)
 			}
 			e.Symlink, e.Size = target, int64(len(target))
 		}
 		if err := d.addXattrs(e, fsPath); err != nil {
-			return err
+			return nil, err
 		}
-		all[e.Path] = e
-		if e.IsDir() {
-			if err := d.walk(all, e.Path, fsPath); err != nil {
-				return err
-			}
-		}
+		out = append(out, e)
 	}
-	return nil
+	return out, nil
 }
 
 func (d *Dir) entry(st *unix.Stat_t, repoPath, name, fsPath string) *Entry {
