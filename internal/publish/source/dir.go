@@ -222,20 +222,39 @@ func (d *Dir) deliver(t *Tree, content ContentFunc) error {
 }
 
 func (d *Dir) deliverOne(e *Entry, content ContentFunc) error {
-	f, err := d.Open(e)
-	if err != nil {
-		return err
+	lf := &lazyFile{d: d, e: e}
+	defer lf.close()
+	return content(e, lf)
+}
+
+// lazyFile opens the file on the first Read, so a consumer that does not
+// need the content (an unchanged file in an incremental publish) costs no
+// I/O beyond the walk's lstat.
+type lazyFile struct {
+	d   *Dir
+	e   *Entry
+	f   *os.File
+	r   io.Reader
+	err error
+}
+
+func (l *lazyFile) Read(p []byte) (int, error) {
+	if l.r == nil && l.err == nil {
+		l.f, l.err = l.d.Open(l.e)
+		if l.err == nil {
+			l.r = &exactReader{r: io.LimitReader(l.f, l.e.Size), left: l.e.Size, name: l.e.srcPath}
+		}
 	}
-	defer f.Close()
-	r := &exactReader{r: io.LimitReader(f, e.Size), left: e.Size, name: e.srcPath}
-	if err := content(e, r); err != nil {
-		return err
+	if l.err != nil {
+		return 0, l.err
 	}
-	// Drain what the consumer left so a short file is still detected.
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		return err
+	return l.r.Read(p)
+}
+
+func (l *lazyFile) close() {
+	if l.f != nil {
+		l.f.Close()
 	}
-	return nil
 }
 
 // Open opens the file of a regular entry for reading and checks that it is

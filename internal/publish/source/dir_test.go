@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -204,5 +205,21 @@ func TestDirVanishesOrChanges(t *testing.T) {
 	}
 	if _, err := NewDir(filepath.Join(root, "README"), Options{}); !errors.Is(err, ErrNotSource) {
 		t.Fatalf("file as dir: %v", err)
+	}
+}
+
+// TestDirUnreadContentCostsNothing: a consumer that does not read a file
+// (unchanged in an incremental publish) never opens it.
+func TestDirUnreadContentCostsNothing(t *testing.T) {
+	root := mkTree(t)
+	victim := filepath.Join(root, "sub/big.bin")
+	var calls atomic.Int32
+	_, err := must(NewDir(root, Options{Workers: 2})).Scan(func(e *Entry, r io.Reader) error {
+		os.Remove(victim)
+		calls.Add(1)
+		return nil
+	})
+	if err != nil || calls.Load() < 5 {
+		t.Fatalf("unread contents: %d calls, %v", calls.Load(), err)
 	}
 }

@@ -13,7 +13,7 @@
 // once per file content: for every regular file, except the later members
 // of a hard-link set (Entry.ContentOf names the path whose content they
 // share). The reader yields exactly Entry.Size bytes or an error naming the
-// path. Scan returns the complete metadata tree (Tree), root first, in
+// path (reading it is optional). Scan returns the complete metadata tree (Tree), root first, in
 // depth-first order with siblings sorted by name bytes: every directory
 // precedes its descendants and the descendants of a directory are
 // contiguous, so catalogs can be built in one pass.
@@ -24,7 +24,10 @@
 // tree afterwards. A directory is first walked with lstat (never following
 // symlinks, the root excepted), then file contents are read by
 // Options.Workers goroutines that call the content function concurrently
-// (in tree order when Workers <= 1). Dir.Open opens one file for callers
+// (in tree order when Workers <= 1). A directory source opens a file only
+// when its reader is first read, so a consumer that recognizes an unchanged
+// file from its metadata (incremental publish) costs no file I/O; a tar
+// member's unread bytes are skipped. Dir.Open opens one file for callers
 // that prefer to schedule reads themselves. A file that vanishes, changes
 // size or cannot be read between the walk and the read fails the Scan with
 // an error naming it (ErrChanged, or the wrapped os error).
