@@ -152,7 +152,7 @@ func (f *Fetcher) do(ctx context.Context, relPath string, v Verifier) error {
 			f.sel.resetProxies()
 		}
 		hostsTried++
-		if hostsTried >= len(f.cfg.Hosts) {
+		if hostsTried >= f.sel.numHosts() {
 			return t.final(relPath)
 		}
 		f.cfg.Logger.Info("switching host", "failed", sel.host, "err", o.err)
@@ -209,4 +209,33 @@ func (f *Fetcher) RebalanceProxies() {
 	f.sel.mu.Lock()
 	defer f.sel.mu.Unlock()
 	f.sel.enterGroup(f.sel.group)
+}
+
+// SetHosts replaces the host list and starts again at its first host
+// (cvmfs_talk host set).
+func (f *Fetcher) SetHosts(hosts []string) error {
+	if len(hosts) == 0 {
+		return fmt.Errorf("%w: empty host list", ErrBadConfig)
+	}
+	f.sel.mu.Lock()
+	defer f.sel.mu.Unlock()
+	f.sel.hosts = append([]string(nil), hosts...)
+	f.sel.host, f.sel.hostSince = 0, time.Time{}
+	f.sel.hostGen++
+	return nil
+}
+
+// SetProxies replaces the proxy chain (regular and fallback groups, "auto"
+// must be resolved) and starts again at the primary group (cvmfs_talk
+// proxy set).
+func (f *Fetcher) SetProxies(regular, fallback [][]string) error {
+	if hasAuto(regular) || hasAuto(fallback) {
+		return fmt.Errorf("%w: proxy group \"auto\" must be resolved first (fetch.ResolveAuto)", ErrBadConfig)
+	}
+	f.sel.mu.Lock()
+	defer f.sel.mu.Unlock()
+	f.sel.groups = chain(regular, fallback)
+	f.sel.groupSince = time.Time{}
+	f.sel.enterGroup(0)
+	return nil
 }

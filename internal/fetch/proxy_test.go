@@ -148,3 +148,25 @@ func TestManualSwitches(t *testing.T) {
 		t.Fatalf("host list %v", got)
 	}
 }
+
+func TestSetHostsAndProxies(t *testing.T) {
+	objs := objects(1, 100)
+	a, b := startOrigin(t, objs), startOrigin(t, objs)
+	p := startProxy(t)
+	f := mustNew(t, testConfig(a.url+"/repo"))
+	if err := f.SetHosts([]string{b.url + "/repo"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetProxies([][]string{{p.url}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.GetBytes(ctxT(t, 5*time.Second), "data/00/obj0", 1000); err != nil {
+		t.Fatal(err)
+	}
+	if a.hits.Load() != 0 || b.hits.Load() != 1 || p.hits.Load() != 1 {
+		t.Fatal("new hosts/proxies not used")
+	}
+	if f.SetHosts(nil) == nil || f.SetProxies([][]string{{Auto}}, nil) == nil {
+		t.Fatal("invalid settings accepted")
+	}
+}

@@ -131,7 +131,15 @@ func (s *selector) resetProxies() {
 	}
 }
 
+func (s *selector) numHosts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.hosts)
+}
+
 func (s *selector) numProxies() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	n := 0
 	for _, g := range s.groups {
 		n += len(g)
