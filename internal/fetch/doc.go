@@ -28,11 +28,12 @@
 // proxy could be reached), ErrHTTP (hosts answered, with errors). Context
 // cancellation is returned as the context's error.
 //
-// Deadlines: every attempt is watched: connecting, waiting for headers and
+// Deadlines: every attempt is watched (from the moment it gets one of
+// MaxConnsPerHost connection slots): connecting, waiting for headers and
 // reading the body must each make progress of at least LowSpeedLimit bytes
 // per Timeout window (TimeoutDirect without a proxy), so a stalled server
-// fails an attempt within one window and a whole Get ends within roughly
-// Timeout × attempts, where attempts are bounded by hosts, proxies,
+// fails an attempt within two windows and a whole Get ends within roughly
+// 2 × Timeout × attempts, where attempts are bounded by hosts, proxies,
 // MaxRetries and the single no-cache retry.
 //
 // Failover state (current host, current proxy group and proxy) is global to
