@@ -183,6 +183,11 @@ func (c *Config) validate() error {
 	if len(c.Hosts) == 0 {
 		return fmt.Errorf("%w: no hosts (set CVMFS_SERVER_URL)", ErrBadConfig)
 	}
+	for _, h := range c.Hosts {
+		if !validHost(h) {
+			return fmt.Errorf("%w: host %q is not an http(s):// or file:// URL or an absolute directory (check CVMFS_SERVER_URL)", ErrBadConfig, h)
+		}
+	}
 	for _, g := range append(cloneGroups(c.Proxies), c.FallbackProxies...) {
 		for _, m := range g {
 			if m == Auto {
@@ -209,4 +214,12 @@ func (c *Config) validate() error {
 		c.Logger = slog.Default()
 	}
 	return nil
+}
+
+func validHost(h string) bool {
+	if strings.HasPrefix(h, "/") || strings.HasPrefix(h, "file:///") {
+		return true
+	}
+	u, err := url.Parse(h)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" && u.Fragment == ""
 }

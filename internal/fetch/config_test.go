@@ -22,6 +22,11 @@ func TestParseLists(t *testing.T) {
 	if _, err := ParseProxyList("ftp://x:1"); !errors.Is(err, ErrBadConfig) {
 		t.Fatalf("want ErrBadConfig, got %v", err)
 	}
+	for _, h := range []string{"ftp://x/repo", "relative/dir", "http://", "http://h/r?x=1"} {
+		if _, err := New(Config{Hosts: []string{h}}); !errors.Is(err, ErrBadConfig) {
+			t.Errorf("host %q accepted: %v", h, err)
+		}
+	}
 	if _, err := New(Config{Hosts: []string{"http://x"}, Proxies: want}); !errors.Is(err, ErrBadConfig) {
 		t.Fatal("unresolved auto accepted")
 	}
