@@ -6,7 +6,12 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 )
+
+// freeSpool bytes of every download are recorded even without waiters;
+// beyond, recording continues (up to SpoolLimit) only if a waiter joined.
+const freeSpool = 1 << 20
 
 // flight is one download shared by concurrent Gets of the same path.
 type flight struct {
@@ -14,6 +19,8 @@ type flight struct {
 	err   error
 	spool []byte
 	full  bool // spool holds the whole body
+	// waiters joined before done; read by the recorder.
+	waiters atomic.Int32
 }
 
 type flights struct {
@@ -22,11 +29,13 @@ type flights struct {
 }
 
 // collapsed runs Get with request collapsing: the first caller downloads
-// and records up to SpoolLimit bytes; callers arriving meanwhile wait and
-// verify the recorded copy with their own Verifier.
+// and records the body (1 MiB always, up to SpoolLimit once somebody
+// waits); callers arriving meanwhile wait and verify the recorded copy
+// with their own Verifier.
 func (f *Fetcher) collapsed(ctx context.Context, relPath string, v Verifier) error {
 	f.flights.mu.Lock()
 	if fl, ok := f.flights.m[relPath]; ok {
+		fl.waiters.Add(1)
 		f.flights.mu.Unlock()
 		return f.follow(ctx, fl, relPath, v)
 	}
@@ -34,7 +43,7 @@ func (f *Fetcher) collapsed(ctx context.Context, relPath string, v Verifier) err
 	f.flights.m[relPath] = fl
 	f.flights.mu.Unlock()
 
-	rec := &recorder{limit: f.cfg.SpoolLimit}
+	rec := &recorder{limit: f.cfg.SpoolLimit, free: min(freeSpool, f.cfg.SpoolLimit), fl: fl}
 	fl.err = f.do(ctx, relPath, func(r io.Reader) error {
 		rec.reset()
 		return v(io.TeeReader(r, rec))
@@ -78,18 +87,21 @@ func isFinal(err error) bool {
 	return false
 }
 
-// recorder keeps the first limit bytes written; beyond, it drops them.
+// recorder keeps the body written through it: always up to free bytes,
+// up to limit if the flight has waiters; beyond, it drops everything.
 type recorder struct {
-	buf   []byte
-	limit int64
-	over  bool
+	buf         []byte
+	free, limit int64
+	over        bool
+	fl          *flight
 }
 
 func (r *recorder) reset() { r.buf, r.over = r.buf[:0], false }
 
 func (r *recorder) Write(p []byte) (int, error) {
 	if !r.over {
-		if int64(len(r.buf)+len(p)) > r.limit {
+		n := int64(len(r.buf) + len(p))
+		if n > r.limit || (n > r.free && r.fl.waiters.Load() == 0) {
 			r.over, r.buf = true, nil
 		} else {
 			r.buf = append(r.buf, p...)

@@ -144,3 +144,34 @@ func TestQueuedRequestsAreNotStalls(t *testing.T) {
 		t.Fatalf("time queued for a connection counted as a stall: %+v", f.Info())
 	}
 }
+
+func TestCollapseLargeObjectWithWaiters(t *testing.T) {
+	objs := objects(1, 3<<20) // beyond the always-recorded 1 MiB
+	o := startOrigin(t, objs)
+	o.delay = 200 * time.Millisecond
+	f := mustNew(t, testConfig(o.url+"/repo"))
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f.Get(ctxT(t, 20*time.Second), "data/00/obj0", hashVerifier(objs[obj0], nil))
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h := o.hits.Load(); h != 1 {
+		t.Fatalf("3 MiB object: %d upstream requests for 8 concurrent Gets, want 1", h)
+	}
+	// Alone, a large object is not kept in memory.
+	rec := &recorder{limit: 32 << 20, free: 1 << 20, fl: &flight{}}
+	rec.Write(make([]byte, 2<<20))
+	if !rec.over || rec.buf != nil {
+		t.Fatal("recorder kept a large body without waiters")
+	}
+}

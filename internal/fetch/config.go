@@ -51,7 +51,8 @@ type Config struct {
 	// UserAgent header; DefaultUserAgent if empty.
 	UserAgent string
 	// SpoolLimit is the largest object whose bytes are kept in memory to
-	// serve collapsed concurrent requests; <0 disables collapsing.
+	// serve collapsed concurrent requests (memory is only used beyond
+	// 1 MiB while somebody waits); <0 disables collapsing.
 	SpoolLimit int64
 	// MaxConnsPerHost bounds parallel connections per host/proxy (0: 16).
 	MaxConnsPerHost int
@@ -68,7 +69,7 @@ func DefaultConfig() Config {
 		LowSpeedLimit: 1024, MaxRetries: 1,
 		BackoffInit: 2 * time.Second, BackoffMax: 10 * time.Second,
 		ProxyResetAfter: 300 * time.Second, HostResetAfter: 1800 * time.Second,
-		SpoolLimit: 4 << 20, MaxConnsPerHost: 16,
+		SpoolLimit: 32 << 20, MaxConnsPerHost: 16,
 	}
 }
 

@@ -46,8 +46,9 @@
 //
 // Concurrent Gets of the same relative path collapse into one download: the
 // first caller downloads, later ones wait and are served from an in-memory
-// copy (objects up to Config.SpoolLimit; bigger objects are downloaded
-// again by the waiters after the first finished).
+// copy. The first 1 MiB of each download is always recorded, more (up to
+// Config.SpoolLimit) only while somebody waits; a waiter that finds no
+// complete copy downloads by itself.
 //
 // Hosts may also be file:// URLs or plain directory paths (a repository's
 // storage directory); they take part in failover like HTTP hosts.
