@@ -155,6 +155,10 @@ func (c *Config) applyOverrides(items []string) error {
 			return fmt.Errorf("%w: -o %q: expected KEY=VALUE", ErrBadValue, kv)
 		}
 		o := Origin{Kind: KindOption}
+		if k == "CVMFS_CONFIG_REPOSITORY" {
+			c.warn(o, "CVMFS_CONFIG_REPOSITORY can only be set in default.conf or default.d; -o ignored")
+			continue
+		}
 		if !isKnown(k) {
 			c.warn(o, "unknown parameter %s (typo?)", k)
 		}

@@ -134,7 +134,7 @@ func TestLayering(t *testing.T) {
 }
 
 func TestWarningsNameFileAndLine(t *testing.T) {
-	c, root := loadTree(t, "atlas.cern.ch", "CVMFS_SERVR_URL=x")
+	c, root := loadTree(t, "atlas.cern.ch", "CVMFS_SERVR_URL=x", "CVMFS_CONFIG_REPOSITORY=other")
 	var ws []string
 	for _, w := range c.Warnings {
 		ws = append(ws, strings.TrimPrefix(w.String(), root+"/"))
@@ -148,6 +148,7 @@ func TestWarningsNameFileAndLine(t *testing.T) {
 		"etc/cvmfs/domain.d/cern.ch.local:3: hostname not assigned: its value is not evaluated: a command substitution",
 		"etc/cvmfs/domain.d/cern.ch.local:4: command \".\" not executed",
 		"-o option: unknown parameter CVMFS_SERVR_URL",
+		"-o option: CVMFS_CONFIG_REPOSITORY can only be set",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("missing warning %q in:\n%s", want, all)
