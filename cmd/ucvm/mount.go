@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -29,6 +30,7 @@ type mountFlags struct {
 	logFile    string
 	readyFD    int
 	debug      bool
+	cpuProfile string
 }
 
 func newMountCmd() *cobra.Command {
@@ -54,6 +56,8 @@ Control the daemon with 'ucvm talk FQRN COMMAND'.`,
 	fl.BoolVar(&f.debug, "debug-fuse", false, "log every FUSE request")
 	fl.IntVar(&f.readyFD, "daemon-ready-fd", 0, "internal: readiness pipe of the daemon")
 	fl.MarkHidden("daemon-ready-fd")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon to FILE (benchmarks)")
+	fl.MarkHidden("cpuprofile")
 	return c
 }
 
@@ -133,6 +137,14 @@ func serveMount(ctx context.Context, f *mountFlags, cc *clientconfig.Config, mnt
 			}
 		}
 	}()
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			log.Warn("cpu profile", "err", err)
+		} else {
+			defer stop()
+		}
+	}
 	m.Wait()
 	signal.Stop(sigs)
 	return nil
@@ -204,4 +216,17 @@ func logFileOf(args []string) string {
 		}
 	}
 	return ""
+}
+
+// startCPUProfile profiles the daemon until the returned stop is called.
+func startCPUProfile(path string) (func(), error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); out.Close() }, nil
 }
