@@ -65,20 +65,17 @@ func (c Chunk) Sole() bool { return c.Index == 0 && c.Last }
 func (p Params) Cut(buf []byte, eof bool) int {
 	n := len(buf)
 	limit := min(n, p.Max)
-	if n > p.Min {
+	if th := p.threshold(); n > p.Min && th > 0 {
 		var x uint32
 		for _, b := range buf[p.Min-window : p.Min] {
 			x = x<<1 ^ uint32(b)
 		}
-		th := p.threshold()
-		for i := p.Min; i < limit; i++ {
-			x = x<<1 ^ uint32(buf[i])
-			d := int64(x) - magic
-			if d < 0 {
-				d = -d
-			}
-			if d < int64(th) {
-				return i // byte i starts the next chunk
+		// |x - magic| < th  <=>  x - (magic-th+1) < 2th-1 in uint32 arithmetic.
+		lo, span := uint32(magic)-th+1, 2*th-1
+		for i, b := range buf[p.Min:limit] {
+			x = x<<1 ^ uint32(b)
+			if x-lo < span {
+				return p.Min + i // this byte starts the next chunk
 			}
 		}
 	}
