@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"errors"
+	"net"
 	"testing"
 	"time"
 )
@@ -168,5 +169,45 @@ func TestSetHostsAndProxies(t *testing.T) {
 	}
 	if f.SetHosts(nil) == nil || f.SetProxies([][]string{{Auto}}, nil) == nil {
 		t.Fatal("invalid settings accepted")
+	}
+}
+
+// blackHole accepts connections and never answers (a hung proxy).
+func blackHole(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+func TestHungProxyFailsOverWithinBudget(t *testing.T) {
+	objs := objects(1, 100)
+	o := startOrigin(t, objs)
+	c := testConfig(o.url + "/repo")
+	c.Timeout = 500 * time.Millisecond
+	c.MaxRetries = 1
+	c.Proxies = [][]string{{blackHole(t)}, {Direct}}
+	f := mustNew(t, c)
+	start := time.Now()
+	if _, err := f.GetBytes(ctxT(t, 20*time.Second), "data/00/obj0", 1000); err != nil {
+		t.Fatal(err)
+	}
+	// 2 attempts (1 retry) × 1 window + backoff; a hang would never end.
+	if d := time.Since(start); d > 2*c.Timeout+3*time.Second {
+		t.Fatalf("hung proxy held the request %v", d)
+	}
+	if i := f.Info(); i.Proxy != Direct || i.Failures != 2 {
+		t.Fatalf("want DIRECT after 2 failed attempts: %+v", i)
 	}
 }
