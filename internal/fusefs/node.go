@@ -20,16 +20,17 @@ type node struct {
 }
 
 var (
-	_ fs.NodeLookuper    = (*node)(nil)
-	_ fs.NodeGetattrer   = (*node)(nil)
-	_ fs.NodeReaddirer   = (*node)(nil)
-	_ fs.NodeReadlinker  = (*node)(nil)
-	_ fs.NodeOpener      = (*node)(nil)
-	_ fs.NodeReader      = (*node)(nil)
-	_ fs.NodeReleaser    = (*node)(nil)
-	_ fs.NodeStatfser    = (*node)(nil)
-	_ fs.NodeGetxattrer  = (*node)(nil)
-	_ fs.NodeListxattrer = (*node)(nil)
+	_ fs.NodeLookuper       = (*node)(nil)
+	_ fs.NodeGetattrer      = (*node)(nil)
+	_ fs.NodeOpendirHandler = (*node)(nil)
+	_ fs.NodeFlusher        = (*node)(nil)
+	_ fs.NodeReadlinker     = (*node)(nil)
+	_ fs.NodeOpener         = (*node)(nil)
+	_ fs.NodeReader         = (*node)(nil)
+	_ fs.NodeReleaser       = (*node)(nil)
+	_ fs.NodeStatfser       = (*node)(nil)
+	_ fs.NodeGetxattrer     = (*node)(nil)
+	_ fs.NodeListxattrer    = (*node)(nil)
 )
 
 // entry returns the node's entry and the revision it belongs to.
@@ -82,24 +83,6 @@ func (n *node) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 	}
 	out.SetTimeout(n.fsys.ttl(s))
 	return 0
-}
-
-func (n *node) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
-	f := n.fsys
-	f.maybeUpdate()
-	s := f.acquire()
-	defer f.releaseSnap(s)
-	ctx, cancel := f.opCtx(ctx)
-	defer cancel()
-	list, err := bounded(ctx, func() ([]*Node, error) { return s.tree.ReadDir(ctx, n.path) })
-	if err != nil {
-		return nil, f.errno("readdir", n.path, err)
-	}
-	out := make([]fuse.DirEntry, 0, len(list))
-	for _, e := range list {
-		out = append(out, fuse.DirEntry{Name: e.Name, Mode: e.Mode, Ino: ino(s.gen, e)})
-	}
-	return fs.NewListDirStream(out), 0
 }
 
 func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
