@@ -150,3 +150,27 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("policy %q %v", p, err)
 	}
 }
+
+func TestAtBoot(t *testing.T) {
+	testutil.RequireRoot(t)
+	rw, lower := t.TempDir(), t.TempDir()
+	put(t, lower, newOS)
+	if r, err := AtBoot(rw, lower, "h", true, nil); r != nil || err != nil {
+		t.Fatalf("empty persistent/: %+v %v", r, err)
+	}
+	localLayer(t, filepath.Join(rw, "persistent"))
+	if r, err := AtBoot(rw, lower, "h", false, nil); r != nil || err != nil {
+		t.Fatalf("pinned mount: %+v %v", r, err)
+	}
+	if err := WritePolicy(rw, Diverge); err != nil {
+		t.Fatal(err)
+	}
+	r, err := AtBoot(rw, lower, "h", true, nil)
+	if err != nil || r.Policy != Diverge || r.Dropped != 0 {
+		t.Fatalf("diverge at boot: %+v %v", r, err)
+	}
+	os.Remove(filepath.Join(rw, PolicyFile))
+	if r, err = AtBoot(rw, lower, "h", true, nil); err != nil || r.Policy != Rebase || r.Dropped != 4 {
+		t.Fatalf("rebase at boot: %+v %v", r, err)
+	}
+}

@@ -58,5 +58,8 @@ func WritePolicy(rw string, p Policy) error {
 	if _, err := ParsePolicy(string(p)); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(filepath.Join(rw, "aux"), 0o755); err != nil {
+		return err
+	}
 	return userdata.WriteFileAtomic(filepath.Join(rw, PolicyFile), []byte(string(p)+"\n"), 0o644)
 }

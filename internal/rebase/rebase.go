@@ -113,3 +113,21 @@ func (l *logFile) printf(format string, args ...any) {
 }
 
 func (l *logFile) String() string { return l.b.String() }
+
+// AtBoot is the bootloader's rebase step after mounting the repository:
+// rw is the scratch disk, lower the new OS tree. It does nothing (nil
+// result) unless the mount was fresh (not from a pin) and rw/persistent
+// is not empty; otherwise it runs the machine's policy (aux/update_policy).
+// When the result has id maps (UIDMapEntries+GIDMapEntries > 0), the
+// caller re-mounts the repository so that they take effect.
+func AtBoot(rw, lower, rootHash string, fresh bool, logger *slog.Logger) (*Result, error) {
+	upper := filepath.Join(rw, "persistent")
+	if !fresh || !Needed(upper) {
+		return nil, nil
+	}
+	p, err := ReadPolicy(rw)
+	if err != nil {
+		return nil, err
+	}
+	return Run(Options{Upper: upper, Lower: lower, Aux: filepath.Join(rw, "aux"), Policy: p, RootHash: rootHash, Logger: logger})
+}
