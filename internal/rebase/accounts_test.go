@@ -17,7 +17,7 @@ func TestMergeAccountsRules(t *testing.T) {
 	}
 	up := accountSet{
 		passwd: db("root:x:0:0:root:/root:/bin/sh", "svc:x:120:120::/:/bin/false", // same name, other uid/gid
-			"daemon2:x:1000:1001::/:/bin/false", // new, uid collides with local alice
+			"daemon2:x:1000:1001::/:/bin/false",  // new, uid collides with local alice
 			"messagebus:x:101:150::/:/bin/false", // new, primary group collides with local svc gid
 			"nobody:x:65534:65534::/:/bin/false"),
 		group:   db("root:x:0:", "svc:x:120:", "audio:x:29:pulse", "daemon2:x:1000:", "messagebus:x:150:", "nogroup:x:65534:"),

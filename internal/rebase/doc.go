@@ -18,8 +18,10 @@
 //     deleted elsewhere, so the new OS wins; then the accounts are merged.
 //     Local files that the new OS does not have are never touched.
 //
-// The bootloader calls Run after mounting a fresh snapshot over a non-empty
-// persistent/ (see Needed), then re-mounts the repository with the returned
+// The bootloader calls AtBoot(rwDir, newOSTree, rootHash, fresh, logger)
+// right after mounting the repository; it runs the machine's policy when
+// the mount was fresh (no pin) and persistent/ is not empty, then the
+// bootloader re-mounts the repository with the returned
 // uid/gid map files (CVMFS_UID_MAP/CVMFS_GID_MAP format: "<published id>
 // <local id>" lines). Everything done is logged to aux/rebase-<id>.log and
 // aux/account_merge-<id>.log. The policy is read from aux/update_policy
