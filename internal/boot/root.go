@@ -52,6 +52,17 @@ func MoveMount(from, to string) error {
 	return nil
 }
 
+// BindMount makes the tree at from also visible at to (creating to).
+func BindMount(from, to string) error {
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Mount(from, to, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind mount %s on %s: %w", from, to, err)
+	}
+	return nil
+}
+
 // SwitchRoot moves /dev, /proc, /sys and /run into newRoot, deletes the
 // initramfs contents (freeing its memory), makes newRoot the root and
 // executes init. It only returns on failure. pivot_root is not allowed on

@@ -96,7 +96,9 @@ func (b *Boot) stepRoot() {
 		b.panic("%v", err)
 		return
 	}
-	if err := MoveMount(RootRW, filepath.Join(NewRoot, mountRW)); err != nil {
+	// Bind, not move: the client daemon keeps using its cache by its
+	// absolute path /root.rw/cache after the switch of the root.
+	if err := BindMount(RootRW, filepath.Join(NewRoot, mountRW)); err != nil {
 		b.panic("%v", err)
 	}
 	if err := MoveMount(RootRO, filepath.Join(NewRoot, mountRO)); err != nil {

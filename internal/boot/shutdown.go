@@ -89,11 +89,27 @@ func stopClient(paths ...string) {
 			continue
 		}
 		_ = syscall.Kill(pid, syscall.SIGTERM)
-		for i := 0; i < 60 && syscall.Kill(pid, 0) == nil; i++ {
+		for i := 0; i < 60 && alive(pid); i++ {
 			time.Sleep(50 * time.Millisecond)
 		}
 		return
 	}
+}
+
+// alive reports whether pid runs (a zombie, which nobody reaps after the
+// hand-over, has exited).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	if i := strings.LastIndexByte(string(b), ')'); i > 0 && i+2 < len(b) {
+		return b[i+2] != 'Z'
+	}
+	return true
 }
 
 func readMountPoints() []string {

@@ -1,0 +1,268 @@
+package bootvm
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ucvm/ucvm/internal/image/imagetest"
+	"github.com/ucvm/ucvm/internal/image/initrd"
+	"github.com/ucvm/ucvm/internal/image/spec"
+	"github.com/ucvm/ucvm/internal/publish"
+	"github.com/ucvm/ucvm/internal/qemu"
+	"github.com/ucvm/ucvm/internal/repo"
+	"github.com/ucvm/ucvm/internal/serve"
+	"github.com/ucvm/ucvm/internal/testutil"
+)
+
+const (
+	fqrn     = "os.ucvm.test"
+	osPath   = "cvm"
+	repoAddr = "10.0.2.100:80" // guest view of the repository server
+	repoHost = "10.0.2.100"
+)
+
+// osInit is the tiny OS's /sbin/init: markers on the console, a file
+// written to the r/w layer, an optional per-test script, then power-off
+// through the bootloader's shutdown hand-back.
+const osInit = `#!/bin/sh
+B=/bin/busybox
+echo "UCVM-OS-INIT release=$($B cat /etc/release) snapshot=$($B head -n1 /mnt/.rw/aux/cvmfs_snapshot)"
+echo "UCVM-SOURCE $($B cat /mnt/.rw/context/source 2>/dev/null)"
+if [ -f /mnt/.rw/context/ucontext ]; then
+  $B sed 's/^/UCVM-UCONTEXT /' /mnt/.rw/context/ucontext
+fi
+$B grep -h CVMFS_HTTP_PROXY /run/ucvm/*.conf | $B sed 's/^/UCVM-CONF /'
+[ -f /injected.txt ] && echo "UCVM-INJECTED $($B cat /injected.txt)"
+echo boot >> /persist-marker
+echo "UCVM-PERSIST $($B wc -l < /persist-marker)"
+echo "UCVM-ROOT $($B grep '^root:' /etc/shadow)"
+echo "UCVM-PIDS $($B cat /.cvmfs_pids)"
+for p in $($B cat /proc/cmdline); do
+  case $p in
+    ucvmtest.forcetag=*) echo "${p#ucvmtest.forcetag=}" > /mnt/.rw/aux/cvmfs_force_tag; echo "UCVM-FORCED" ;;
+    ucvmtest.unforce) $B rm -f /mnt/.rw/aux/cvmfs_force_tag ;;
+    ucvmtest.rminjected) $B rm -f /injected.txt ;;
+  esac
+done
+echo "UCVM-OS-DONE"
+exec /run/initramfs/shutdown poweroff
+`
+
+// osRepo is the OS repository served on 127.0.0.1.
+type osRepo struct {
+	storage, keys string
+	srv           *httptest.Server
+	hits          *counter
+	down          bool // server stopped: the guest cannot reach it
+}
+
+// stop takes the repository server away.
+func (r *osRepo) stop() {
+	r.srv.Close()
+	r.down = true
+}
+
+type counter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *counter) inc() { c.mu.Lock(); c.n++; c.mu.Unlock() }
+func (c *counter) get() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+func newOSRepo(t *testing.T) *osRepo {
+	t.Helper()
+	d := t.TempDir()
+	r := &osRepo{storage: filepath.Join(d, "storage"), keys: sharedKeys(t), hits: &counter{}}
+	if _, _, err := repo.Create(fqrn, r.storage, r.keys, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r.publish(t, "v1", "release-1")
+	rp, err := serve.Discover(r.storage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := serve.NewHandler([]serve.Repo{rp}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.hits.inc()
+		h.ServeHTTP(w, req)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// publish publishes the tiny OS with the given release string.
+func (r *osRepo) publish(t *testing.T, tag, release string) {
+	t.Helper()
+	src := t.TempDir()
+	root := filepath.Join(src, osPath)
+	for _, d := range []string{"bin", "sbin", "etc", "proc", "sys", "dev", "run", "tmp", "mnt", "root"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	bb, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(p, c string, mode os.FileMode) {
+		if err := os.WriteFile(filepath.Join(root, p), []byte(c), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("bin/busybox", string(bb), 0o755)
+	os.Symlink("busybox", filepath.Join(root, "bin/sh"))
+	write("sbin/init", osInit, 0o755)
+	write("etc/release", release+"\n", 0o644)
+	write("etc/shadow", "root:*:19000:0:99999:7:::\n", 0o600)
+	write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+	if _, err := publish.Publish(context.Background(), publish.Options{FQRN: fqrn, Storage: r.storage, Keys: r.keys,
+		Source: src, Tag: tag, Workers: 2, Progress: nil}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *osRepo) hostAddr() string { return strings.TrimPrefix(r.srv.URL, "http://") }
+
+var (
+	initrdOnce sync.Once
+	initrdPath string
+	initrdErr  error
+)
+
+// buildInitrd builds the initrd once per test binary (the repository key
+// differs per test, so keys are not baked in: the test repositories share
+// one key pair, see sharedKeys).
+func buildInitrd(t *testing.T, keys string) string {
+	t.Helper()
+	initrdOnce.Do(func() {
+		k := imagetest.Kernel(t)
+		o := initrd.Options{
+			Init: imagetest.Bootloader(t), StrongVersion: "2026.11-1.ucvm.x86_64", Kernel: k,
+			Modules: []string{"virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4",
+				"overlay", "fuse", "isofs", "vfat", "nls_cp437", "nls_ascii", "nls_utf8"},
+			Branch:   spec.Branch{Name: "test", FQRN: fqrn, OSPath: osPath, Servers: []string{repoHost}, Tag: "v1"},
+			KeyFiles: []string{filepath.Join(keys, fqrn+".pub")}, Busybox: "/bin/busybox",
+			Compression: "zstd", Epoch: 1_790_000_000,
+		}
+		dir, err := os.MkdirTemp("", "ucvm-bootvm-")
+		if err != nil {
+			initrdErr = err
+			return
+		}
+		initrdPath = filepath.Join(dir, "initrd.zst")
+		var buf bytes.Buffer
+		st, err := initrd.Build(o, &buf)
+		if err != nil {
+			initrdErr = err
+			return
+		}
+		initrdErr = os.WriteFile(initrdPath, buf.Bytes(), 0o644)
+		fmt.Fprintf(os.Stderr, "bootvm: initrd %d bytes (init %d, modules %d)\n", st.CompressedBytes, st.InitBytes, st.ModuleBytes)
+	})
+	if initrdErr != nil {
+		t.Fatal(initrdErr)
+	}
+	return initrdPath
+}
+
+// sharedKeys returns one key directory reused by all test repositories so
+// that the initrd (with the public key) is built once.
+var (
+	keysOnce sync.Once
+	keysDir  string
+)
+
+func sharedKeys(t *testing.T) string {
+	keysOnce.Do(func() {
+		keysDir, _ = os.MkdirTemp("", "ucvm-bootvm-keys-")
+	})
+	return keysDir
+}
+
+func requireVM(t *testing.T) {
+	t.Helper()
+	testutil.RequireCommand(t, "qemu-system-x86_64")
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		testutil.RequireCommand(t, "busybox-static-is-missing")
+	}
+}
+
+// sparseDisk creates an empty sparse disk image.
+func sparseDisk(t *testing.T, size int64) string {
+	p := filepath.Join(t.TempDir(), "scratch.img")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(size)
+	f.Close()
+	return p
+}
+
+// vmOpts describe one boot.
+type vmOpts struct {
+	disks  []qemu.Drive
+	append string
+	net    *qemu.Net
+	extra  []string
+}
+
+func bootVM(t *testing.T, r *osRepo, o vmOpts) *qemu.VM {
+	t.Helper()
+	k := imagetest.Kernel(t)
+	ird := buildInitrd(t, r.keys)
+	n := o.net
+	if n == nil {
+		n = &qemu.Net{}
+	}
+	if !r.down {
+		n.GuestFwd = append(n.GuestFwd, qemu.GuestFwd{GuestAddr: repoAddr, Host: r.hostAddr()})
+	}
+	n.Extra = append(n.Extra, "restrict=on")
+	return qemu.StartT(t, qemu.Config{
+		Kernel: k.Vmlinux, Initrd: ird, MemoryMB: 768,
+		Append: qemu.AppendDefaults + " quiet ucvm.panic=poweroff ucvm.timings " + o.append,
+		Drives: o.disks, Net: n, Timeout: 150 * time.Second, Extra: o.extra,
+	})
+}
+
+// marker waits for a console line matching re and returns its submatches.
+func marker(t *testing.T, vm *qemu.VM, re string) []string {
+	t.Helper()
+	l := vm.MustWaitFor(t, re, 120*time.Second)
+	return regexp.MustCompile(re).FindStringSubmatch(l.Text)
+}
+
+func waitOff(t *testing.T, vm *qemu.VM) {
+	t.Helper()
+	if err := vm.WaitExit(60 * time.Second); err != nil {
+		t.Fatalf("VM did not power off: %v", err)
+	}
+}
+
+// freePort returns an unused loopback port.
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}

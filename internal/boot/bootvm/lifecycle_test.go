@@ -1,0 +1,67 @@
+package bootvm
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ucvm/ucvm/internal/qemu"
+)
+
+// TestLifecycle: first boot partitions and formats an empty sparse disk
+// and reaches the OS init; the second boot mounts the same pinned snapshot
+// although a newer revision was published, and a file written in the OS
+// survived; a forced tag moves to the new revision; with the server gone
+// the pinned snapshot boots from the cache.
+func TestLifecycle(t *testing.T) {
+	requireVM(t)
+	r := newOSRepo(t)
+	disk := sparseDisk(t, 1<<30)
+	drives := []qemu.Drive{{File: disk}}
+
+	vm := bootVM(t, r, vmOpts{disks: drives})
+	marker(t, vm, `ucvm bootloader 2026.11-1.ucvm.x86_64`)
+	marker(t, vm, `Partitioning /dev/vda\.\.\. check`)
+	marker(t, vm, `Formatting /dev/vda1\.\.\. check`)
+	marker(t, vm, `connected to `+fqrn)
+	m := marker(t, vm, `UCVM-OS-INIT release=(\S+) snapshot=([0-9a-f]{40})`)
+	if m[1] != "release-1" || m[2] == "" {
+		t.Fatalf("first boot: %v", m)
+	}
+	pin := m[2]
+	marker(t, vm, `UCVM-PERSIST 1`)
+	waitOff(t, vm)
+	hits1 := r.hits.get()
+
+	r.publish(t, "v2", "release-2-newer")
+	vm = bootVM(t, r, vmOpts{disks: drives, append: "ucvmtest.forcetag=v2"})
+	m = marker(t, vm, `UCVM-OS-INIT release=(\S+) snapshot=([0-9a-f]{40})`)
+	if m[1] != "release-1" || m[2] != pin {
+		t.Fatalf("second boot did not keep the pinned snapshot %s: %v", pin, m)
+	}
+	marker(t, vm, `UCVM-PERSIST 2`)
+	marker(t, vm, `UCVM-FORCED`)
+	waitOff(t, vm)
+	if strings.Contains(vm.Console(), "Partitioning") || strings.Contains(vm.Console(), "Contextualizing") {
+		t.Error("second boot partitioned or contextualized again")
+	}
+
+	vm = bootVM(t, r, vmOpts{disks: drives, append: "ucvmtest.unforce"})
+	m = marker(t, vm, `UCVM-OS-INIT release=(\S+) snapshot=([0-9a-f]{40})`)
+	if m[1] != "release-2-newer" || m[2] == pin {
+		t.Fatalf("forced tag v2 not mounted: %v", m)
+	}
+	newPin := m[2]
+	marker(t, vm, `UCVM-PERSIST 3`)
+	waitOff(t, vm)
+
+	r.stop()
+	vm = bootVM(t, r, vmOpts{disks: drives})
+	marker(t, vm, `connected to `+fqrn)
+	m = marker(t, vm, `UCVM-OS-INIT release=(\S+) snapshot=([0-9a-f]{40})`)
+	if m[1] != "release-2-newer" || m[2] != newPin {
+		t.Fatalf("offline boot: %v", m)
+	}
+	marker(t, vm, `UCVM-PERSIST 4`)
+	waitOff(t, vm)
+	t.Logf("first boot: %d HTTP requests to the repository", hits1)
+}
