@@ -107,6 +107,10 @@ func runUpdate(cmd *cobra.Command, f updateFlags) error {
 			fmt.Fprintf(out, "OS is up to date (%s)\n", a.Status.Available)
 			return nil
 		}
+		if errors.Is(err, update.ErrUnpinned) {
+			fmt.Fprintf(out, "%v (%s)\n", err, a.Status.Available)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -154,7 +158,7 @@ func runUpdate(cmd *cobra.Command, f updateFlags) error {
 				fmt.Fprintln(out, n)
 			}
 			if st.Updates() {
-				return &cliutil.ExitError{Code: cliutil.ExitUpdate}
+				return &cliutil.ExitError{Code: cliutil.ExitUpdate, Err: errors.New("update available")}
 			}
 			fmt.Fprintln(out, "up to date")
 			return nil

@@ -18,6 +18,7 @@ import (
 var (
 	ErrPolicyStay = errors.New("update policy is stay")
 	ErrUpToDate   = errors.New("already up to date")
+	ErrUnpinned   = errors.New("already unpinned: reboot to mount and pin the newest snapshot")
 )
 
 func readApplyVersion(rw string) (string, error) {
@@ -52,6 +53,9 @@ func ApplyOS(ctx context.Context, o Options) (*Applied, error) {
 	st, err := Check(ctx, o)
 	if err != nil {
 		return nil, err
+	}
+	if st.Installed == nil && st.ForcedTag == "" {
+		return &Applied{Status: st}, ErrUnpinned
 	}
 	if !st.OSUpdate && st.ForcedTag == "" {
 		return &Applied{Status: st}, ErrUpToDate

@@ -84,6 +84,9 @@ func TestOSUpdateCycle(t *testing.T) {
 	if motd := readFile(t, filepath.Join(f.Root, "etc/motd")); motd != "\nWelcome\n" {
 		t.Fatalf("motd after apply %q", motd)
 	}
+	if _, err := update.ApplyOS(ctx, opts(f)); !errors.Is(err, update.ErrUnpinned) {
+		t.Fatalf("second apply before the reboot: %v", err)
+	}
 	// the next boot pins revision 3: up to date, nothing to apply
 	f.Pin(h2, "")
 	if _, err := update.ApplyOS(ctx, opts(f)); !errors.Is(err, update.ErrUpToDate) {
