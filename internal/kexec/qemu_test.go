@@ -45,6 +45,9 @@ func cpio(t *testing.T, path string, files map[string][]byte) string {
 // start the staged kernel with the staged initrd and the same command line,
 // whose /init then reports version 2 and finds nothing to do.
 func TestKexecUnderQEMU(t *testing.T) {
+	if testing.Short() {
+		t.Skip("QEMU boot: skipped with -short")
+	}
 	testutil.RequireCommand(t, "qemu-system-x86_64")
 	k := imagetest.Kernel(t)
 	d := t.TempDir()
