@@ -292,9 +292,9 @@ func (b *builder) publish(arts []Artifact) error {
 }
 
 func (b *builder) budget() {
-	for br, st := range b.rep.Initrds {
-		if st.CompressedBytes > BudgetInitrd {
-			b.rep.Warnings = append(b.rep.Warnings, fmt.Sprintf("initrd of %s is %s, over the %s budget", br, mb(st.CompressedBytes), mb(BudgetInitrd)))
+	for _, br := range b.s.Branches {
+		if st := b.rep.Initrds[br.Name]; st.CompressedBytes > BudgetInitrd {
+			b.rep.Warnings = append(b.rep.Warnings, fmt.Sprintf("initrd of %s is %s, over the %s budget", br.Name, mb(st.CompressedBytes), mb(BudgetInitrd)))
 		}
 	}
 	for _, a := range b.rep.Artifacts {

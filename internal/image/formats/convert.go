@@ -60,26 +60,41 @@ func VMDK(ctx context.Context, in *Input, out string) error {
 	return in.fixVMDKCID(out)
 }
 
-var cidRE = regexp.MustCompile(`\nCID=([0-9a-f]{1,8})\n`)
+var cidRE = regexp.MustCompile(`\nCID=[0-9a-f]{1,8}\n`)
 
-// fixVMDKCID replaces qemu's random content ID in the embedded descriptor.
+// fixVMDKCID replaces qemu's random content ID in the embedded descriptor
+// (qemu prints it with %x, so even its length varies) with a derived one.
 func (in *Input) fixVMDKCID(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, _ := f.ReadAt(head, 0)
-	head = head[:n]
-	loc := cidRE.FindSubmatchIndex(head)
-	if loc == nil {
+	hdr := make([]byte, 44)
+	if _, err := f.ReadAt(hdr, 0); err != nil || string(hdr[:4]) != "KDMV" {
+		return fmt.Errorf("%w: %s is not a sparse VMDK", ErrTool, path)
+	}
+	off := int64(binary.LittleEndian.Uint64(hdr[28:])) * 512
+	size := int64(binary.LittleEndian.Uint64(hdr[36:])) * 512
+	if off == 0 || size == 0 || size > 1<<20 {
+		return fmt.Errorf("%w: %s: no embedded VMDK descriptor", ErrTool, path)
+	}
+	desc := make([]byte, size)
+	if _, err := f.ReadAt(desc, off); err != nil {
+		return err
+	}
+	if i := bytes.IndexByte(desc, 0); i >= 0 {
+		desc = desc[:i]
+	}
+	cid := fmt.Sprintf("\nCID=%08x\n", in.seed("vmdk"+filepath.Base(path)))
+	if !cidRE.Match(desc) {
 		return fmt.Errorf("%w: %s: no CID in the VMDK descriptor", ErrTool, path)
 	}
-	// qemu writes the CID with %x (no padding): keep its length.
-	digits := loc[3] - loc[2]
-	cid := fmt.Sprintf("%08x", in.seed("vmdk"+filepath.Base(path))|0x10000000)[8-digits:]
-	_, err = f.WriteAt([]byte(cid), int64(loc[2]))
+	desc = cidRE.ReplaceAll(desc, []byte(cid))
+	if int64(len(desc)) > size {
+		return fmt.Errorf("%w: %s: VMDK descriptor overflow", ErrTool, path)
+	}
+	_, err = f.WriteAt(append(desc, make([]byte, size-int64(len(desc)))...), off)
 	return err
 }
 
