@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"crypto/sha1"
 	"errors"
 	"io"
 	"net/http"
@@ -103,6 +104,13 @@ func TestTamperedObjectOverHTTP(t *testing.T) {
 	}
 	if !errors.Is(err, reader.ErrBadData) && !errors.Is(err, fetch.ErrBadData) {
 		t.Fatalf("want bad data, got %v", err)
+	}
+	h := sha1.New()
+	if err := r.Digest(context.Background(), n, h); err == nil {
+		t.Fatal("Digest accepted a tampered object")
+	}
+	if h.Size() != 20 || len(h.Sum(nil)) != 20 {
+		t.Fatal("unexpected hasher")
 	}
 }
 

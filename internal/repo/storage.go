@@ -3,8 +3,10 @@ package repo
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 )
@@ -55,21 +57,25 @@ func (s *Storage) WriteFile(name string, data []byte) error {
 	return s.writeAtomic(filepath.Join(s.Dir, name), data, 0o644, true)
 }
 
+var (
+	tmpSeq    atomic.Uint64
+	tmpPrefix = fmt.Sprintf("obj.%d.%x", os.Getpid(), rand.Uint32())
+)
+
+// writeAtomic writes data to a unique temporary name in data/txn, created
+// with its final mode, and renames it to dst.
 func (s *Storage) writeAtomic(dst string, data []byte, mode os.FileMode, sync bool) error {
-	f, err := os.CreateTemp(filepath.Join(s.Dir, "data", "txn"), "obj")
+	tmp := filepath.Join(s.Dir, "data", "txn", fmt.Sprintf("%s.%d", tmpPrefix, tmpSeq.Add(1)))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", dst, err)
 	}
-	tmp := f.Name()
 	_, err = f.Write(data)
 	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, mode)
 	}
 	if err == nil {
 		err = os.Rename(tmp, dst)

@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"runtime"
 	"strings"
 
@@ -72,13 +71,8 @@ func FromRepo(ctx context.Context, r *reader.Repo) ([]Line, error) {
 }
 
 func contentSHA1(ctx context.Context, r *reader.Repo, n *reader.Node) (string, error) {
-	f, err := r.Open(ctx, n)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
 	h := sha1.New()
-	if _, err := io.Copy(h, io.NewSectionReader(f, 0, f.Size())); err != nil {
+	if err := r.Digest(ctx, n, h); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
