@@ -131,3 +131,26 @@ func FuzzCatalogFile(f *testing.F) {
 		c.Nested()
 	})
 }
+
+// TestWriterFileHeader: the written file is a plain rollback-journal
+// database (header bytes 18/19 = 1, not WAL), as the original client needs.
+func TestWriterFileHeader(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.db")
+	w, err := Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Add(&Entry{Path: "", Mode: ModeDir | 0o755, Flags: FlagDir, Hardlinks: 2, MtimeNs: -1}, nil, true)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	if string(b[:16]) != "SQLite format 3\x00" || b[18] != 1 || b[19] != 1 {
+		t.Fatalf("header % x", b[:20])
+	}
+	for _, side := range []string{"-journal", "-wal", "-shm"} {
+		if _, err := os.Stat(p + side); err == nil {
+			t.Fatalf("%s file left behind", side)
+		}
+	}
+}
