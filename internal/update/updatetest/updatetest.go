@@ -37,6 +37,7 @@ type Fixture struct {
 	Root              string // machine root; scratch disk at Root/mnt/.rw
 	RW                string
 	URL               string
+	writes            int
 }
 
 // New creates the repository (revision 1, empty), serves it and lays out
@@ -82,7 +83,9 @@ func (f *Fixture) Write(rel, data string) {
 	}
 }
 
-// SrcFile writes a file into the source tree of the next publish.
+// SrcFile writes a file into the source tree of the next publish. Every
+// write gets a later mtime (whole seconds), so that the publisher's quick
+// check (size, mtime, mode) never mistakes a rewritten file for unchanged.
 func (f *Fixture) SrcFile(rel string, data []byte) {
 	f.t.Helper()
 	p := filepath.Join(f.Src, rel)
@@ -90,6 +93,11 @@ func (f *Fixture) SrcFile(rel string, data []byte) {
 		f.t.Fatal(err)
 	}
 	if err := os.WriteFile(p, data, 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	f.writes++
+	mt := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(f.writes) * time.Second)
+	if err := os.Chtimes(p, mt, mt); err != nil {
 		f.t.Fatal(err)
 	}
 }
