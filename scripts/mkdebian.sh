@@ -9,7 +9,8 @@
 # The mirror comes from this machine's own apt sources (/etc/apt/sources.list,
 # /etc/apt/sources.list.d/*.list and deb822 *.sources): the entries whose
 # suites are bookworm, bookworm-updates or bookworm-security. Override with
-# UCVM_DEBIAN_MIRROR="URI [URI...]" (main archive URIs, suites derived).
+# UCVM_DEBIAN_MIRROR="URI [URI...]" (main archive URIs, suites derived);
+# UCVM_APT_DIR (default /etc/apt) names another apt configuration to read.
 #
 # Cached: OUTDIR/.complete records the package list and the mirrors; when
 # they are unchanged, the script does nothing. The tree is built next to
@@ -20,6 +21,7 @@ set -euo pipefail
 SUITE=bookworm
 PACKAGES="systemd,systemd-sysv,udev,iproute2,procps,kmod,netbase,login,passwd,less,ca-certificates"
 MARKER=UCVM-OS-UP
+APT_DIR=${UCVM_APT_DIR:-/etc/apt}
 
 die() { echo "mkdebian: $*" >&2; exit 1; }
 [ $# -eq 1 ] || die "usage: mkdebian.sh OUTDIR"
@@ -31,12 +33,13 @@ command -v mmdebstrap >/dev/null || die "mmdebstrap not found: run scripts/deps.
 # of the machine's apt sources (one-line and deb822 formats).
 sources_entries() {
   local f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+  for f in "$APT_DIR/sources.list" "$APT_DIR"/sources.list.d/*.list; do
     [ -f "$f" ] || continue
     # deb [opts] URI SUITE COMP...
-    sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk '$1=="deb" && NF>=4 {print $2, $3, substr($0, index($0,$4))}'
+    sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
+      awk '$1=="deb" && NF>=4 {c=$4; for (i=5; i<=NF; i++) c=c" "$i; print $2, $3, c}'
   done
-  for f in /etc/apt/sources.list.d/*.sources; do
+  for f in "$APT_DIR"/sources.list.d/*.sources; do
     [ -f "$f" ] || continue
     awk '
       function flush() {
@@ -75,7 +78,7 @@ mirrors() {
 }
 
 MIRRORS=$(mirrors)
-[ -n "$MIRRORS" ] || die "no $SUITE entry in /etc/apt/sources.list or /etc/apt/sources.list.d/; set UCVM_DEBIAN_MIRROR=http://your.mirror/debian"
+[ -n "$MIRRORS" ] || die "no $SUITE entry in $APT_DIR/sources.list or $APT_DIR/sources.list.d/; set UCVM_DEBIAN_MIRROR=http://your.mirror/debian"
 STAMP=$(printf 'suite=%s\npackages=%s\nmarker=%s\n%s\n' "$SUITE" "$PACKAGES" "$MARKER" "$MIRRORS")
 
 if [ -f "$OUT/.complete" ] && [ "$(cat "$OUT/.complete")" = "$STAMP" ]; then
