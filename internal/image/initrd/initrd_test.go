@@ -94,6 +94,15 @@ func TestLayoutAndReproducible(t *testing.T) {
 		t.Fatal("two builds differ")
 	}
 	m := readCPIO(t, a.Bytes(), "zstd")
+	o.Compression = "xz"
+	var x bytes.Buffer
+	if _, err := Build(o, &x); err != nil {
+		t.Fatal(err)
+	}
+	if mx := readCPIO(t, x.Bytes(), "xz"); len(mx) != len(m) {
+		t.Fatalf("xz initrd has %d entries, zstd %d", len(mx), len(m))
+	}
+	o.Compression = "zstd"
 	con := m["dev/console"]
 	if con.Mode&cpio.S_IFMT != cpio.S_IFCHR || con.Rmajor != 5 || con.Rminor != 1 {
 		t.Fatalf("dev/console: %+v", con.Info)
@@ -170,7 +179,9 @@ func TestBadInputs(t *testing.T) {
 func TestBootsToBanner(t *testing.T) {
 	testutil.RequireCommand(t, "qemu-system-x86_64")
 	o := testOptions(t)
-	for _, comp := range []string{"zstd", "xz"} {
+	// xz boots too (measured in docs/benchmarks.md) but costs 1.5-3 s more
+	// of in-kernel decompression under TCG; the test boots zstd only.
+	for _, comp := range []string{"zstd"} {
 		t.Run(comp, func(t *testing.T) {
 			o.Compression = comp
 			img := filepath.Join(t.TempDir(), "initrd")
