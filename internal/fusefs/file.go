@@ -2,6 +2,7 @@ package fusefs
 
 import (
 	"context"
+	"sync"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -10,9 +11,13 @@ import (
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 )
 
-// handle is an open regular file; it keeps its revision alive.
+// handle is an open regular file; it keeps its revision alive. The content
+// is opened (downloaded if needed) on the first read: when the kernel serves
+// a file from its page cache, no read arrives and nothing is opened.
 type handle struct {
+	mu     sync.Mutex
 	f      File
+	e      *Node
 	ctx    context.Context
 	cancel context.CancelFunc
 	snap   *snapshot
@@ -41,21 +46,29 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 		}
 		e = ne
 	}
-	h := &handle{snap: s}
+	h := &handle{snap: s, e: e}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	if f.cfg.Cache != nil && !e.Hash.IsZero() {
 		h.held = []hash.Hash{e.Hash}
 		f.cfg.Cache.Acquire(h.held...)
 	}
-	// The file keeps h.ctx for lazy chunk downloads; the open itself is
-	// bounded by the operation's deadline.
-	file, err := bounded(ctx, func() (File, error) { return s.tree.Open(h.ctx, e) })
-	if err != nil {
-		h.release(f)
-		return nil, 0, f.errnoIO("open", n.path, err)
-	}
-	h.f = file
 	return h, fuse.FOPEN_KEEP_CACHE, 0
+}
+
+// file opens the content once; a failed open is retried by the next read.
+// The File keeps h.ctx for lazy chunk downloads, each read is bounded by
+// its operation's deadline.
+func (h *handle) file() (File, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.f == nil {
+		f, err := h.snap.tree.Open(h.ctx, h.e)
+		if err != nil {
+			return nil, err
+		}
+		h.f = f
+	}
+	return h.f, nil
 }
 
 func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
@@ -69,8 +82,12 @@ func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int6
 	// must not write into a buffer go-fuse already reused.
 	size := len(dest)
 	buf, err := bounded(ctx, func() ([]byte, error) {
+		file, err := h.file()
+		if err != nil {
+			return nil, err
+		}
 		b := make([]byte, size)
-		k, err := h.f.ReadAt(b, off)
+		k, err := file.ReadAt(b, off)
 		if err != nil && k < size && !isEOF(err) {
 			return nil, err
 		}
@@ -84,10 +101,15 @@ func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int6
 
 func (n *node) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno {
 	if h, ok := fh.(*handle); ok {
-		if h.f != nil {
-			h.f.Close()
-		}
-		h.release(n.fsys)
+		h.cancel()
+		go func() { // a read past its deadline may still hold h.mu
+			h.mu.Lock()
+			if h.f != nil {
+				h.f.Close()
+			}
+			h.mu.Unlock()
+			h.release(n.fsys)
+		}()
 	}
 	return 0
 }
