@@ -222,6 +222,9 @@ type vmOpts struct {
 	append string
 	net    *qemu.Net
 	extra  []string
+	// repoAddr is the guest address of the repository server (default
+	// 10.0.2.100:80); it must lie inside the user network.
+	repoAddr string
 }
 
 func bootVM(t *testing.T, r *osRepo, o vmOpts) *qemu.VM {
@@ -233,7 +236,7 @@ func bootVM(t *testing.T, r *osRepo, o vmOpts) *qemu.VM {
 		n = &qemu.Net{}
 	}
 	if !r.down {
-		n.GuestFwd = append(n.GuestFwd, qemu.GuestFwd{GuestAddr: repoAddr, Host: r.hostAddr()})
+		n.GuestFwd = append(n.GuestFwd, qemu.GuestFwd{GuestAddr: orDefault(o.repoAddr, repoAddr), Host: r.hostAddr()})
 	}
 	n.Extra = append(n.Extra, "restrict=on")
 	return qemu.StartT(t, qemu.Config{
@@ -265,4 +268,11 @@ func freePort(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
 }
