@@ -21,10 +21,15 @@ import (
 	"github.com/ucvm/ucvm/internal/testutil"
 )
 
-func testOptions(t *testing.T) Options {
+// testOptions returns inputs for an initrd; the layout tests use busybox as a
+// stand-in /init (small, fast to compress), the boot test the real bootloader.
+func testOptions(t *testing.T, realInit bool) Options {
 	t.Helper()
 	k := imagetest.Kernel(t)
-	init := imagetest.Bootloader(t)
+	init := "/bin/busybox"
+	if realInit {
+		init = imagetest.Bootloader(t)
+	}
 	key := filepath.Join(testutil.FixtureRepo(t), "test.repo.local.pub")
 	return Options{
 		Init: init, StrongVersion: "2026.11-7.ucvm.x86_64", Kernel: k,
@@ -81,7 +86,7 @@ func content(t *testing.T, r cpio.Record) string {
 }
 
 func TestLayoutAndReproducible(t *testing.T) {
-	o := testOptions(t)
+	o := testOptions(t, false)
 	var a, b bytes.Buffer
 	st, err := Build(o, &a)
 	if err != nil {
@@ -163,12 +168,12 @@ func TestXZUsesCRC32(t *testing.T) {
 }
 
 func TestBadInputs(t *testing.T) {
-	o := testOptions(t)
+	o := testOptions(t, false)
 	o.Modules = append(o.Modules, "no_such_mod")
 	if _, err := Build(o, io.Discard); !errors.Is(err, kernel.ErrModuleNotFound) {
 		t.Fatalf("missing module: %v", err)
 	}
-	o = testOptions(t)
+	o = testOptions(t, false)
 	o.KeyFiles = []string{"/etc/hostname"}
 	if _, err := Build(o, io.Discard); !errors.Is(err, ErrInput) {
 		t.Fatalf("bad key: %v", err)
@@ -178,7 +183,7 @@ func TestBadInputs(t *testing.T) {
 // The initrd boots Debian's kernel to the Go /init banner (PVH fast path).
 func TestBootsToBanner(t *testing.T) {
 	testutil.RequireCommand(t, "qemu-system-x86_64")
-	o := testOptions(t)
+	o := testOptions(t, true)
 	// xz boots too (measured in docs/benchmarks.md) but costs 1.5-3 s more
 	// of in-kernel decompression under TCG; the test boots zstd only.
 	for _, comp := range []string{"zstd"} {
