@@ -93,21 +93,22 @@ umountc
 
 ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
 n=$(find "$SRC" -type f | wc -l)
+dc=${R[disk_cold]}
 cat <<EOF
 Tree: $n files, $(du -sb "$SRC" | cut -f1) bytes ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))
 
-| run | seconds | files/s | vs local disk | vs go-fuse passthrough |
-|---|---|---|---|---|
-| local disk, cold (page cache dropped) | ${R[disk_cold]} | $(ratio $n ${R[disk_cold]} | cut -d. -f1) | 1.00 | |
-| local disk, hot | ${R[disk_hot]} | | 1.00 | |
-| passthrough go-fuse, cold | ${R[pt_cold]} | | $(ratio ${R[pt_cold]} ${R[disk_cold]}) | 1.00 |
-| passthrough go-fuse, hot | ${R[pt_hot]} | | $(ratio ${R[pt_hot]} ${R[disk_hot]}) | 1.00 |
-| ucvm cold (empty cache, HTTP loopback) | ${R[cold]} | $(ratio $n ${R[cold]} | cut -d. -f1) | $(ratio ${R[cold]} ${R[disk_cold]}) | $(ratio ${R[cold]} ${R[pt_cold]}) |
-| ucvm warm (cache full, page cache dropped) | ${R[warm]} | $(ratio $n ${R[warm]} | cut -d. -f1) | $(ratio ${R[warm]} ${R[disk_cold]}) | $(ratio ${R[warm]} ${R[pt_cold]}) |
-| ucvm hot | ${R[hot]} | | $(ratio ${R[hot]} ${R[disk_hot]}) | $(ratio ${R[hot]} ${R[pt_hot]}) |
-| stat storm (find -printf, all entries), local disk hot | ${R[disk_stat]} | | 1.00 | |
-| stat storm, passthrough | ${R[pt_stat]} | | $(ratio ${R[pt_stat]} ${R[disk_stat]}) | 1.00 |
-| stat storm, ucvm (after a hot read) | ${R[stat]} | | $(ratio ${R[stat]} ${R[disk_stat]}) | $(ratio ${R[stat]} ${R[pt_stat]}) |
-| 8 parallel readers, local disk cold | ${R[disk_par]} | | 1.00 | |
-| 8 parallel readers, ucvm cold | ${R[cold_par]} | | $(ratio ${R[cold_par]} ${R[disk_par]}) | |
+| run | seconds | files/s | vs local disk cold | vs local disk, same state | vs go-fuse passthrough, same state |
+|---|---|---|---|---|---|
+| local disk, cold (page cache dropped) | $dc | $(ratio $n $dc | cut -d. -f1) | 1.00 | 1.00 | |
+| local disk, hot | ${R[disk_hot]} | | $(ratio ${R[disk_hot]} $dc) | 1.00 | |
+| passthrough go-fuse, cold | ${R[pt_cold]} | | $(ratio ${R[pt_cold]} $dc) | $(ratio ${R[pt_cold]} $dc) | 1.00 |
+| passthrough go-fuse, hot | ${R[pt_hot]} | | $(ratio ${R[pt_hot]} $dc) | $(ratio ${R[pt_hot]} ${R[disk_hot]}) | 1.00 |
+| **ucvm cold** (empty cache, HTTP loopback) | ${R[cold]} | $(ratio $n ${R[cold]} | cut -d. -f1) | $(ratio ${R[cold]} $dc) | $(ratio ${R[cold]} $dc) | $(ratio ${R[cold]} ${R[pt_cold]}) |
+| **ucvm warm** (cache full, page cache dropped) | ${R[warm]} | $(ratio $n ${R[warm]} | cut -d. -f1) | $(ratio ${R[warm]} $dc) | $(ratio ${R[warm]} $dc) | $(ratio ${R[warm]} ${R[pt_cold]}) |
+| **ucvm hot** | ${R[hot]} | | $(ratio ${R[hot]} $dc) | $(ratio ${R[hot]} ${R[disk_hot]}) | $(ratio ${R[hot]} ${R[pt_hot]}) |
+| stat storm (find -printf, every entry), local disk hot | ${R[disk_stat]} | | | 1.00 | |
+| stat storm, passthrough | ${R[pt_stat]} | | | $(ratio ${R[pt_stat]} ${R[disk_stat]}) | 1.00 |
+| **stat storm, ucvm** (after a hot read) | ${R[stat]} | | | $(ratio ${R[stat]} ${R[disk_stat]}) | $(ratio ${R[stat]} ${R[pt_stat]}) |
+| 8 parallel readers, local disk cold | ${R[disk_par]} | | | 1.00 | |
+| **8 parallel readers, ucvm cold** | ${R[cold_par]} | $(ratio $n ${R[cold_par]} | cut -d. -f1) | | $(ratio ${R[cold_par]} ${R[disk_par]}) | |
 EOF
