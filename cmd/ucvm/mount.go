@@ -66,6 +66,11 @@ func runMount(ctx context.Context, f *mountFlags, fqrn, mountpoint string) error
 	if err != nil {
 		return err
 	}
+	if f.pidFile != "" {
+		if f.pidFile, err = filepath.Abs(f.pidFile); err != nil {
+			return err
+		}
+	}
 	warnings := io.Writer(os.Stderr)
 	if f.readyFD > 0 {
 		warnings = io.Discard // the parent printed them already
@@ -124,6 +129,7 @@ func serveMount(ctx context.Context, f *mountFlags, cc *clientconfig.Config, mnt
 	}
 	log.Info("mounted", "fqrn", cc.FQRN, "mountpoint", mnt, "revision", m.FS.Info().Revision, "pid", os.Getpid())
 	if ready != nil {
+		os.Chdir("/") // a daemon must not keep its starter's directory busy
 		fmt.Fprintln(ready, "ok")
 		ready.Close()
 	}
