@@ -86,7 +86,8 @@ func (in *Input) fixVMDKCID(path string) error {
 	if i := bytes.IndexByte(desc, 0); i >= 0 {
 		desc = desc[:i]
 	}
-	cid := fmt.Sprintf("\nCID=%08x\n", in.seed("vmdk"+filepath.Base(path)))
+	// Derived from the build and the virtual size (not the file name).
+	cid := fmt.Sprintf("\nCID=%08x\n", in.seed(fmt.Sprintf("vmdk%d", binary.LittleEndian.Uint64(hdr[12:]))))
 	if !cidRE.Match(desc) {
 		return fmt.Errorf("%w: %s: no CID in the VMDK descriptor", ErrTool, path)
 	}
