@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ucvm/ucvm/internal/fusefs"
@@ -202,9 +203,20 @@ func (b *Boot) stepPinfiles() {
 		return
 	}
 	b.Con.Start("Pinning core file set...")
-	sock := fusefs.SocketPath(filepath.Join(NewRoot, mountRW, DirCache, b.repo.FQRN), b.repo.FQRN)
-	cmd := exec.Command("/proc/self/exe", list, sock, b.repo.OSPath, b.rw("cache/pinned"))
+	// The pinner outlives the hand-over with the initramfs as its root,
+	// where the scratch disk stays bound at /root.rw; so all its paths are
+	// there (the OS's /root mount moves away).
+	cacheDir := filepath.Join(RootRW, DirCache)
+	staged := filepath.Join(cacheDir, "pinfiles.list")
+	_ = os.Remove(filepath.Join(cacheDir, "pinned"))
+	if err := copyFile(list, staged, 0o644); err != nil {
+		b.Con.Fail()
+		return
+	}
+	sock := fusefs.SocketPath(filepath.Join(cacheDir, b.repo.FQRN), b.repo.FQRN)
+	cmd := exec.Command("/proc/self/exe", staged, sock, b.repo.OSPath, filepath.Join(cacheDir, "pinned"))
 	cmd.Args[0] = PinArgv0
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		b.Con.Fail()
 		return
@@ -226,18 +238,25 @@ func PinMain(args []string) int {
 	if err != nil {
 		return 1
 	}
-	failed := 0
+	var errs []string
 	for _, p := range strings.Split(string(data), "\n") {
 		p = strings.TrimSpace(p)
 		if p == "" || strings.HasPrefix(p, "#") {
 			continue
 		}
 		path := "/" + strings.Trim(filepath.Join(args[3], p), "/")
-		if _, err := fusefs.Talk(args[2], "pin "+path, 2*time.Minute); err != nil {
-			failed++
+		var err error
+		for try := 0; try < 3; try++ {
+			if _, err = fusefs.Talk(args[2], "pin "+path, 2*time.Minute); err == nil {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		if err != nil {
+			errs = append(errs, path+": "+err.Error())
 		}
 	}
-	_ = os.WriteFile(args[4], []byte(fmt.Sprintf("failed %d\n", failed)), 0o644)
+	_ = os.WriteFile(args[4], []byte(fmt.Sprintf("failed %d\n%s", len(errs), strings.Join(errs, "\n"))), 0o644)
 	return 0
 }
 

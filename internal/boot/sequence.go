@@ -110,6 +110,13 @@ func (b *Boot) Run() {
 	b.Con.Raw("\n")
 	init := orDefault(b.Cmd.Get("ucvm.init"), OSInit)
 	if err := SwitchRoot(NewRoot, init, nil); err != nil {
+		// after a failed exec we may already be inside the new root
+		for _, l := range []string{filepath.Join(RootRW, DirCache, "ucvm-mount.log"), "/" + mountRW + "/cache/ucvm-mount.log"} {
+			if log, rerr := os.ReadFile(l); rerr == nil {
+				b.Con.Raw(tail(string(log), 15))
+				break
+			}
+		}
 		b.panic("%v: %v", ErrNoInit, err)
 	}
 }

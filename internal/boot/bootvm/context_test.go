@@ -91,10 +91,13 @@ func TestConfigDrive(t *testing.T) {
 	vm := bootVM(t, r, vmOpts{disks: drives, net: net(), append: "ucvmtest.rminjected"})
 	marker(t, vm, `Contextualizing VM\.\.\. ConfigDrive`)
 	marker(t, vm, `Injecting files\.\.\. check`)
+	marker(t, vm, `UCVM-BOOTSTRAP root=/root src=ConfigDrive`)
+	marker(t, vm, `Pinning core file set\.\.\. check`)
 	marker(t, vm, `UCVM-SOURCE ConfigDrive`)
 	marker(t, vm, `UCVM-UCONTEXT _UCONTEXT_CVMFS_HTTP_PROXY='http://10\.0\.2\.101:3128;DIRECT'`)
 	marker(t, vm, `UCVM-CONF CVMFS_HTTP_PROXY='http://10\.0\.2\.101:3128;DIRECT'`)
 	marker(t, vm, `UCVM-INJECTED hello-inject`)
+	marker(t, vm, `UCVM-PINNED failed 1`)
 	marker(t, vm, `UCVM-OS-DONE`)
 	waitOff(t, vm)
 	if hits.get() == 0 {

@@ -48,6 +48,8 @@ echo boot >> /persist-marker
 echo "UCVM-PERSIST $($B wc -l < /persist-marker)"
 echo "UCVM-ROOT $($B grep '^root:' /etc/shadow)"
 echo "UCVM-PIDS $($B cat /.cvmfs_pids)"
+i=0; while [ ! -f /mnt/.rw/cache/pinned ] && [ $i -lt 100 ]; do $B sleep 0.1; i=$((i+1)); done
+echo "UCVM-PINNED $($B cat /mnt/.rw/cache/pinned 2>/dev/null)"
 for p in $($B cat /proc/cmdline); do
   case $p in
     ucvmtest.forcetag=*) echo "${p#ucvmtest.forcetag=}" > /mnt/.rw/aux/cvmfs_force_tag; echo "UCVM-FORCED" ;;
@@ -132,6 +134,8 @@ func (r *osRepo) publish(t *testing.T, tag, release string) {
 	write("etc/release", release+"\n", 0o644)
 	write("etc/shadow", "root:*:19000:0:99999:7:::\n", 0o600)
 	write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+	write(".ucernvm_pinfiles", "/etc/release\n/bin/busybox\n/does/not/exist\n", 0o644)
+	write(".ucernvm_bootstrap", "echo \"UCVM-BOOTSTRAP root=$1 src=$UCONTEXT_SRC\"\n", 0o644)
 	if _, err := publish.Publish(context.Background(), publish.Options{FQRN: fqrn, Storage: r.storage, Keys: r.keys,
 		Source: src, Tag: tag, Workers: 2, Progress: nil}); err != nil {
 		t.Fatal(err)
