@@ -21,7 +21,7 @@ type system struct {
 	reboot  func() error
 }
 
-var real = system{
+var linux = system{
 	load: func(k, i int, c string) error { return unix.KexecFileLoad(k, i, c, 0) },
 	remount: func(dir string) error {
 		unix.Sync()
@@ -34,7 +34,7 @@ var real = system{
 // version differs from runningVersion (see the package documentation). On
 // success it does not return.
 func MaybeApply(rwDir, runningVersion, cmdline string) error {
-	return real.maybeApply(rwDir, runningVersion, cmdline)
+	return linux.maybeApply(rwDir, runningVersion, cmdline)
 }
 
 // Decide returns the staged update that should be applied: ErrNothingToDo
