@@ -170,7 +170,12 @@ func TestAtBoot(t *testing.T) {
 		t.Fatalf("diverge at boot: %+v %v", r, err)
 	}
 	os.Remove(filepath.Join(rw, PolicyFile))
-	if r, err = AtBoot(rw, lower, "h", true, nil); err != nil || r.Policy != Rebase || r.Dropped != 4 {
+	if r, err = AtBoot(rw, lower, "h2", true, nil); err != nil || r.Policy != Rebase || r.Dropped != 4 {
 		t.Fatalf("rebase at boot: %+v %v", r, err)
+	}
+	// a forced tag mounts fresh every boot: same snapshot, no second rebase
+	put(t, filepath.Join(rw, "persistent"), map[string]string{"usr/bin/tool": "changed again"})
+	if r, err = AtBoot(rw, lower, "h2", true, nil); r != nil || err != nil {
+		t.Fatalf("second boot of the same snapshot: %+v %v", r, err)
 	}
 }

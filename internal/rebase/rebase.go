@@ -114,10 +114,15 @@ func (l *logFile) printf(format string, args ...any) {
 
 func (l *logFile) String() string { return l.b.String() }
 
+// LastFile records the root hash of the last rebase (relative to rw).
+const LastFile = "aux/rebased_to"
+
 // AtBoot is the bootloader's rebase step after mounting the repository:
 // rw is the scratch disk, lower the new OS tree. It does nothing (nil
-// result) unless the mount was fresh (not from a pin) and rw/persistent
-// is not empty; otherwise it runs the machine's policy (aux/update_policy).
+// result) unless the mount was fresh (not from a pin), rw/persistent is
+// not empty and rootHash differs from the last rebase (aux/rebased_to: a
+// forced tag mounts fresh on every boot, but rebases only when the tag
+// moves); otherwise it runs the machine's policy (aux/update_policy).
 // When the result has id maps (UIDMapEntries+GIDMapEntries > 0), the
 // caller re-mounts the repository so that they take effect.
 func AtBoot(rw, lower, rootHash string, fresh bool, logger *slog.Logger) (*Result, error) {
@@ -125,9 +130,17 @@ func AtBoot(rw, lower, rootHash string, fresh bool, logger *slog.Logger) (*Resul
 	if !fresh || !Needed(upper) {
 		return nil, nil
 	}
+	last, _ := os.ReadFile(filepath.Join(rw, LastFile))
+	if rootHash != "" && strings.TrimSpace(string(last)) == rootHash {
+		return nil, nil
+	}
 	p, err := ReadPolicy(rw)
 	if err != nil {
 		return nil, err
 	}
-	return Run(Options{Upper: upper, Lower: lower, Aux: filepath.Join(rw, "aux"), Policy: p, RootHash: rootHash, Logger: logger})
+	res, err := Run(Options{Upper: upper, Lower: lower, Aux: filepath.Join(rw, "aux"), Policy: p, RootHash: rootHash, Logger: logger})
+	if err != nil || rootHash == "" || p == Stay {
+		return res, err
+	}
+	return res, userdata.WriteFileAtomic(filepath.Join(rw, LastFile), []byte(rootHash+"\n"), 0o644)
 }
