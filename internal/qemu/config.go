@@ -33,12 +33,30 @@ type Drive struct {
 	Snapshot bool
 }
 
-// GuestFwd forwards guest connections to GuestAddr ("10.0.2.100:80") to the
-// host address Host ("127.0.0.1:8080"). QEMU's user network only forwards
-// addresses inside its virtual network (Network, default 10.0.2.0/24).
+// GuestFwd forwards guest TCP connections to GuestAddr ("10.0.2.100:80")
+// to the host address Host ("127.0.0.1:8080"), or to the stdio of the shell
+// command Cmd. QEMU's user network only forwards addresses inside its
+// virtual network (Net.Network, default 10.0.2.0/24): for the cloud metadata
+// address 169.254.169.254 use Network "169.254.0.0/16".
+//
+// Host is relayed per connection through "busybox nc" (QEMU's own tcp:
+// guestfwd connects once at start and never propagates the server's close).
 type GuestFwd struct {
 	GuestAddr string
 	Host      string
+	Cmd       string
+}
+
+func (g GuestFwd) option() string {
+	cmd := g.Cmd
+	if cmd == "" {
+		host, port, _ := strings.Cut(g.Host, ":")
+		if i := strings.LastIndex(g.Host, ":"); i >= 0 {
+			host, port = g.Host[:i], g.Host[i+1:]
+		}
+		cmd = "busybox nc " + host + " " + port
+	}
+	return "guestfwd=tcp:" + g.GuestAddr + "-cmd:" + strings.ReplaceAll(cmd, ",", ",,")
 }
 
 // Net is QEMU user-mode networking with one virtio-net NIC (eth0 in the
@@ -241,7 +259,7 @@ func (c *Config) netArgs() []string {
 		opts = append(opts, "hostfwd="+h)
 	}
 	for _, g := range n.GuestFwd {
-		opts = append(opts, "guestfwd=tcp:"+g.GuestAddr+"-tcp:"+g.Host)
+		opts = append(opts, g.option())
 	}
 	opts = append(opts, n.Extra...)
 	model := n.Model

@@ -22,14 +22,14 @@ func TestArgs(t *testing.T) {
 	os.WriteFile(d, nil, 0o644)
 	args, err := Config{Kernel: k, Append: "x", Firmware: FirmwareQboot,
 		Drives: []Drive{{File: d, Interface: "ide", Snapshot: true}},
-		Net:    &Net{HostFwd: []string{"tcp:127.0.0.1:2222-:22"}, GuestFwd: []GuestFwd{{"10.0.2.100:80", "127.0.0.1:8080"}}},
+		Net:    &Net{HostFwd: []string{"tcp:127.0.0.1:2222-:22"}, GuestFwd: []GuestFwd{{GuestAddr: "10.0.2.100:80", Host: "127.0.0.1:8080"}}},
 	}.Args()
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := strings.Join(args, " ")
 	for _, want := range []string{"-no-reboot", "-cpu max", "-bios " + QbootPath, "a,,b.img,if=ide,format=raw", "snapshot=on",
-		"hostfwd=tcp:127.0.0.1:2222-:22", "guestfwd=tcp:10.0.2.100:80-tcp:127.0.0.1:8080", "virtio-net-pci,netdev=n0"} {
+		"hostfwd=tcp:127.0.0.1:2222-:22", "guestfwd=tcp:10.0.2.100:80-cmd:busybox nc 127.0.0.1 8080", "virtio-net-pci,netdev=n0"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("args lack %q: %s", want, s)
 		}
