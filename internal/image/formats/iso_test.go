@@ -51,8 +51,8 @@ func TestISOBootsBIOSAndUEFI(t *testing.T) {
 	iso := buildTwice(t, in, ISO, "iso")
 	fi, _ := os.Stat(iso)
 	t.Logf("iso size %d", fi.Size())
-	t.Run("bios", func(t *testing.T) { bootBanner(t, qemu.Config{CDROM: iso}) })
-	t.Run("uefi", func(t *testing.T) { bootBanner(t, qemu.Config{CDROM: iso, Firmware: qemu.FirmwareUEFI}) })
+	t.Run("bios", func(t *testing.T) { t.Parallel(); bootBanner(t, qemu.Config{CDROM: iso}) })
+	t.Run("uefi", func(t *testing.T) { t.Parallel(); bootBanner(t, qemu.Config{CDROM: iso, Firmware: qemu.FirmwareUEFI}) })
 }
 
 func TestHDDBoots(t *testing.T) {
