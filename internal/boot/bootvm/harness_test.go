@@ -65,7 +65,7 @@ exec /run/initramfs/shutdown poweroff
 type osRepo struct {
 	storage, keys string
 	srv           *httptest.Server
-	hits          *counter
+	hits, bytes   *counter
 	down          bool // server stopped: the guest cannot reach it
 }
 
@@ -80,17 +80,18 @@ type counter struct {
 	n  int
 }
 
-func (c *counter) inc() { c.mu.Lock(); c.n++; c.mu.Unlock() }
+func (c *counter) inc()      { c.add(1) }
+func (c *counter) add(n int) { c.mu.Lock(); c.n += n; c.mu.Unlock() }
 func (c *counter) get() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n
 }
 
-func newOSRepo(t *testing.T) *osRepo {
+func newOSRepo(t testing.TB) *osRepo {
 	t.Helper()
 	d := t.TempDir()
-	r := &osRepo{storage: filepath.Join(d, "storage"), keys: sharedKeys(t), hits: &counter{}}
+	r := &osRepo{storage: filepath.Join(d, "storage"), keys: sharedKeys(t), hits: &counter{}, bytes: &counter{}}
 	if _, _, err := repo.Create(fqrn, r.storage, r.keys, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -105,14 +106,14 @@ func newOSRepo(t *testing.T) *osRepo {
 	}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.hits.inc()
-		h.ServeHTTP(w, req)
+		h.ServeHTTP(countingWriter{w, r.bytes}, req)
 	}))
 	t.Cleanup(r.srv.Close)
 	return r
 }
 
 // publish publishes the tiny OS with the given release string.
-func (r *osRepo) publish(t *testing.T, tag, release string) {
+func (r *osRepo) publish(t testing.TB, tag, release string) {
 	t.Helper()
 	src := t.TempDir()
 	root := filepath.Join(src, osPath)
@@ -153,7 +154,7 @@ var (
 // buildInitrd builds the initrd once per test binary (the repository key
 // differs per test, so keys are not baked in: the test repositories share
 // one key pair, see sharedKeys).
-func buildInitrd(t *testing.T, keys string) string {
+func buildInitrd(t testing.TB, keys string) string {
 	t.Helper()
 	initrdOnce.Do(func() {
 		k := imagetest.Kernel(t)
@@ -193,14 +194,14 @@ var (
 	keysDir  string
 )
 
-func sharedKeys(t *testing.T) string {
+func sharedKeys(t testing.TB) string {
 	keysOnce.Do(func() {
 		keysDir, _ = os.MkdirTemp("", "ucvm-bootvm-keys-")
 	})
 	return keysDir
 }
 
-func requireVM(t *testing.T) {
+func requireVM(t testing.TB) {
 	t.Helper()
 	testutil.RequireCommand(t, "qemu-system-x86_64")
 	if _, err := os.Stat("/bin/busybox"); err != nil {
@@ -209,7 +210,7 @@ func requireVM(t *testing.T) {
 }
 
 // sparseDisk creates an empty sparse disk image.
-func sparseDisk(t *testing.T, size int64) string {
+func sparseDisk(t testing.TB, size int64) string {
 	p := filepath.Join(t.TempDir(), "scratch.img")
 	f, err := os.Create(p)
 	if err != nil {
@@ -231,7 +232,7 @@ type vmOpts struct {
 	repoAddr string
 }
 
-func bootVM(t *testing.T, r *osRepo, o vmOpts) *qemu.VM {
+func bootVM(t testing.TB, r *osRepo, o vmOpts) *qemu.VM {
 	t.Helper()
 	k := imagetest.Kernel(t)
 	ird := buildInitrd(t, r.keys)
@@ -251,13 +252,13 @@ func bootVM(t *testing.T, r *osRepo, o vmOpts) *qemu.VM {
 }
 
 // marker waits for a console line matching re and returns its submatches.
-func marker(t *testing.T, vm *qemu.VM, re string) []string {
+func marker(t testing.TB, vm *qemu.VM, re string) []string {
 	t.Helper()
 	l := vm.MustWaitFor(t, re, 120*time.Second)
 	return regexp.MustCompile(re).FindStringSubmatch(l.Text)
 }
 
-func waitOff(t *testing.T, vm *qemu.VM) {
+func waitOff(t testing.TB, vm *qemu.VM) {
 	t.Helper()
 	if err := vm.WaitExit(60 * time.Second); err != nil {
 		t.Fatalf("VM did not power off: %v", err)
@@ -279,4 +280,16 @@ func orDefault(v, d string) string {
 		return d
 	}
 	return v
+}
+
+// countingWriter counts the body bytes served.
+type countingWriter struct {
+	http.ResponseWriter
+	c *counter
+}
+
+func (w countingWriter) Write(p []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(p)
+	w.c.add(n)
+	return n, err
 }
