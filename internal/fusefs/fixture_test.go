@@ -159,10 +159,15 @@ func TestStalledHost(t *testing.T) {
 	}
 	good := newRepoServer(t, fixtureFQRN, dir)
 	e2 := newEnv(t, fixtureFQRN, key, t.TempDir(), 0, srv.repoURL(fixtureFQRN), good.repoURL(fixtureFQRN))
-	mnt2, _ := e2.mount(t)
+	mnt2, m2 := e2.mount(t)
 	if data, err := os.ReadFile(filepath.Join(mnt2, "README.txt")); err != nil || len(data) != 57 {
 		t.Fatalf("failover after stall: %d bytes, %v", len(data), err)
 	}
+	xattr(t, mnt2, "user.host", good.repoURL(fixtureFQRN))
+	if out, err := m2.Command("host switch"); err != nil || !strings.Contains(out, "current "+srv.repoURL(fixtureFQRN)) {
+		t.Fatalf("host switch: %q %v", out, err)
+	}
+	xattr(t, mnt2, "user.host_list", srv.repoURL(fixtureFQRN)+";"+good.repoURL(fixtureFQRN))
 }
 
 // objectOf returns the storage path of a non-chunked file's object.
