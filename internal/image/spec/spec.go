@@ -73,7 +73,7 @@ func Parse(data []byte, dir string) (*Spec, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, yamlError(err))
 	}
 	s.Dir = dir
 	if err := s.Validate(); err != nil {
@@ -120,6 +120,24 @@ func (s *Spec) Path(p string) string {
 		return p
 	}
 	return filepath.Join(s.Dir, p)
+}
+
+var unknownKeyRE = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
+
+// yamlError renders a decoding error on one line, naming unknown keys.
+func yamlError(err error) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return strings.TrimPrefix(err.Error(), "yaml: ")
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		if m := unknownKeyRE.FindStringSubmatch(e); m != nil {
+			e = fmt.Sprintf("line %s: unknown key %q (see ucvm image spec for the keys)", m[1], m[2])
+		}
+		msgs[i] = e
+	}
+	return strings.Join(msgs, "; ")
 }
 
 var (

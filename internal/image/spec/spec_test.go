@@ -19,7 +19,7 @@ func TestDefaultParses(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	base := string(DefaultYAML())
 	cases := map[string]struct{ from, to, want string }{
-		"unknown key":    {"busybox: true", "busybox: true\nbusybx: false", "field busybx not found"},
+		"unknown key":    {"busybox: true", "busybox: true\nbusybx: false", `unknown key "busybx"`},
 		"bad version":    {`version: "2026.11"`, `version: "26.13"`, "version \"26.13\""},
 		"bad format":     {"formats: [iso,", "formats: [floppy, iso,", `format "floppy" is not supported`},
 		"dup format":     {"formats: [iso,", "formats: [iso, iso,", "listed twice"},
