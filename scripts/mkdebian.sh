@@ -87,7 +87,16 @@ if [ -f "$OUT/.complete" ] && [ "$(cat "$OUT/.complete")" = "$STAMP" ]; then
 fi
 
 TMP="$OUT.tmp.$$"
-cleanup() { rm -rf "$TMP"; }
+# unmount_below DIR: mmdebstrap can leave /proc (or more) mounted inside the
+# tree when a process of the chroot outlives it; never publish or delete a
+# tree with live mounts in it.
+unmount_below() {
+  local m
+  for m in $(awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m"
+  done
+}
+cleanup() { unmount_below "$TMP"; rm -rf --one-file-system "$TMP"; }
 trap cleanup EXIT
 rm -rf "$TMP"
 START=$(date +%s)
@@ -100,6 +109,7 @@ mmdebstrap --mode=root --format=directory --variant=minbase --include="$PACKAGES
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   "$SUITE" "$TMP" "${args[@]}"
+unmount_below "$TMP"
 
 # The OS-up marker on the console, once multi-user.target is reached.
 cat >"$TMP/etc/systemd/system/ucvm-os-up.service" <<EOF
