@@ -210,3 +210,20 @@ func xattr(t *testing.T, p, name, want string) {
 }
 
 var _ = fusefs.Version
+
+// TestProxyGroupDown: the first proxy group does not answer, the next group
+// (DIRECT) serves the mount; user.proxy and talk report it.
+func TestProxyGroupDown(t *testing.T) {
+	dir, key := fixture(t)
+	srv := newRepoServer(t, fixtureFQRN, dir)
+	deadProxy := strings.TrimSuffix(deadURL(t), "/cvmfs/x")
+	e := newEnvProxies(t, fixtureFQRN, key, t.TempDir(), 0, [][]string{{deadProxy}, {"DIRECT"}}, srv.repoURL(fixtureFQRN))
+	mnt, m := e.mount(t)
+	if data, err := os.ReadFile(filepath.Join(mnt, "README.txt")); err != nil || len(data) != 57 {
+		t.Fatalf("read with the first proxy group down: %d bytes, %v", len(data), err)
+	}
+	xattr(t, mnt, "user.proxy", "DIRECT")
+	if out, err := m.Command("proxy info"); err != nil || !strings.Contains(out, "current DIRECT") || !strings.Contains(out, deadProxy) {
+		t.Fatalf("proxy info: %q %v", out, err)
+	}
+}

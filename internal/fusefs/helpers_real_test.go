@@ -111,10 +111,14 @@ type env struct {
 }
 
 func newEnv(t *testing.T, fqrn, keyFile, cacheDir string, quota int64, hosts ...string) *env {
+	return newEnvProxies(t, fqrn, keyFile, cacheDir, quota, nil, hosts...)
+}
+
+func newEnvProxies(t *testing.T, fqrn, keyFile, cacheDir string, quota int64, proxies [][]string, hosts ...string) *env {
 	t.Helper()
 	testutil.RequireFUSE(t)
 	fc := fetch.DefaultConfig()
-	fc.Hosts = hosts
+	fc.Hosts, fc.Proxies = hosts, proxies
 	fc.Timeout, fc.TimeoutDirect = time.Second, time.Second
 	fc.MaxRetries, fc.BackoffInit, fc.BackoffMax = 0, 10*time.Millisecond, 50*time.Millisecond
 	fe, err := fetch.New(fc)
