@@ -203,10 +203,7 @@ func sharedKeys(t testing.TB) string {
 
 func requireVM(t testing.TB) {
 	t.Helper()
-	testutil.RequireCommand(t, "qemu-system-x86_64")
-	if _, err := os.Stat("/bin/busybox"); err != nil {
-		testutil.RequireCommand(t, "busybox-static-is-missing")
-	}
+	testutil.RequireCommand(t, "qemu-system-x86_64", "xorriso", "busybox")
 }
 
 // sparseDisk creates an empty sparse disk image.
