@@ -65,6 +65,12 @@ func newRepoServer(t *testing.T, fqrn, dir string) *repoServer {
 			http.NotFound(w, r)
 			return
 		}
+		// caching headers of a CernVM-FS server: objects are immutable
+		if strings.HasPrefix(rel, "data/") {
+			w.Header().Set("Cache-Control", "max-age=259200")
+		} else {
+			w.Header().Set("Cache-Control", "max-age=61")
+		}
 		switch rel {
 		case s.tamper.Load():
 			data = append([]byte(nil), data...)
