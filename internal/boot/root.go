@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -68,7 +67,7 @@ func BindMount(from, to string) error {
 // executes init. It only returns on failure. pivot_root is not allowed on
 // the initramfs, hence MS_MOVE + chroot.
 func SwitchRoot(newRoot, init string, args []string) error {
-	if _, err := os.Stat(filepath.Join(newRoot, strings.TrimPrefix(init, "/"))); err != nil {
+	if _, err := resolveIn(newRoot, init); err != nil {
 		return fmt.Errorf("no %s in the new root: %w", init, err)
 	}
 	for _, m := range []string{"/dev", "/proc", "/sys", "/run"} {
