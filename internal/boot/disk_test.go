@@ -162,7 +162,7 @@ func TestAddPartitionGPTGrownDisk(t *testing.T) {
 }
 
 func TestFormatExt4AndProbe(t *testing.T) {
-	size := int64(256 << 20)
+	size := int64(1 << 30)
 	for _, tc := range []struct {
 		name  string
 		tools Tools
@@ -243,5 +243,20 @@ func TestProbeISOAndFAT(t *testing.T) {
 	copy(f[71:], "CONFIG-2   ")
 	if got := ProbeFSBytes(f); got.Type != "vfat" || got.Label != "CONFIG-2" {
 		t.Errorf("fat32: %+v", got)
+	}
+}
+
+// TestFormatGoSizes formats sizes where one go-diskfs block size fails.
+func TestFormatGoSizes(t *testing.T) {
+	e2fsck := RequireTool(t, "e2fsck")
+	for _, size := range []int64{64 << 20, 1023 << 20, 1 << 30, 3 << 30} {
+		p := sparse(t, size)
+		if _, err := (Tools{}).FormatExt4(p, size, ScratchLabel); err != nil {
+			t.Fatalf("%d MiB: %v", size>>20, err)
+		}
+		if out, err := exec.Command(e2fsck, "-fn", p).CombinedOutput(); err != nil {
+			t.Fatalf("%d MiB: e2fsck: %v\n%s", size>>20, err, out)
+		}
+		os.Remove(p)
 	}
 }

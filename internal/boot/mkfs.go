@@ -52,18 +52,29 @@ func (t Tools) FormatExt4(dev string, size int64, label string) (string, error) 
 	return "go-diskfs", formatGo(dev, size, label)
 }
 
+// formatGo formats with go-diskfs: 4 KiB blocks on big file systems
+// (1 KiB blocks fail there when the journal is set up), 1 KiB on small ones
+// (4 KiB leaves no backup groups for the resize inode); if the first choice
+// fails, the other is tried.
 func formatGo(dev string, size int64, label string) error {
 	f, err := os.OpenFile(dev, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("format %s: %w", dev, err)
 	}
 	defer f.Close()
-	fs, err := ext4.Create(file.New(f, false), size, 0, sector, &ext4.Params{VolumeName: label})
-	if err != nil {
-		return fmt.Errorf("format %s: go-diskfs ext4: %w", dev, err)
+	order := []uint8{8, 2}
+	if size < 256<<20 {
+		order = []uint8{2, 8}
 	}
-	_ = fs
-	return f.Sync()
+	var errs []error
+	for _, spb := range order {
+		_, err = ext4.Create(file.New(f, false), size, 0, sector, &ext4.Params{VolumeName: label, SectorsPerBlock: spb})
+		if err == nil {
+			return f.Sync()
+		}
+		errs = append(errs, fmt.Errorf("%d-byte blocks: %w", int(spb)*sector, err))
+	}
+	return fmt.Errorf("format %s: go-diskfs ext4: %w", dev, errors.Join(errs...))
 }
 
 // Fsck runs `e2fsck -p` (preen) on dev. Exit codes 1 and 2 (errors
