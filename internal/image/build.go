@@ -216,7 +216,7 @@ func (b *builder) branch(ctx context.Context, br spec.Branch) ([]Artifact, error
 	}
 	st, err := initrd.Build(initrd.Options{Init: b.init, StrongVersion: b.s.StrongVersion(), Kernel: b.kern,
 		Modules: b.s.Modules, Branch: br, KeyFiles: b.keyFiles(br), CACerts: b.s.CACertificates,
-		Busybox: b.busy, Compression: b.s.Compression, Epoch: b.epoch}, f)
+		Busybox: b.busy, E2fsprogs: b.s.E2fsprogs, Compression: b.s.Compression, Epoch: b.epoch}, f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

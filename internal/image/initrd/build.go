@@ -28,6 +28,7 @@ type Options struct {
 	KeyFiles      []string       // PEM public keys of Branch (resolved paths)
 	CACerts       string         // CA bundle ("" = none)
 	Busybox       string         // busybox-static binary ("" = none)
+	E2fsprogs     bool           // add mke2fs, e2fsck, resize2fs with their libraries
 	Compression   string         // "zstd" or "xz"
 	Epoch         int64          // mtime of every entry (SOURCE_DATE_EPOCH)
 }
@@ -70,6 +71,11 @@ func Compose(o Options) (*Archive, []string, error) {
 	}
 	if o.Busybox != "" {
 		if err := a.addFile("bin/busybox", o.Busybox, 0o755, KindBusybox, "busybox (apt-get install busybox-static)"); err != nil {
+			return nil, nil, err
+		}
+	}
+	if o.E2fsprogs {
+		if err := a.addE2fsprogs(); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -31,6 +31,7 @@ type Spec struct {
 	Modules        []string   `yaml:"modules"`
 	Bootloader     Bootloader `yaml:"bootloader"`
 	Busybox        bool       `yaml:"busybox"`
+	E2fsprogs      bool       `yaml:"e2fsprogs"`
 	CACertificates string     `yaml:"ca_certificates"`
 	Compression    string     `yaml:"compression"`
 	KernelParams   string     `yaml:"kernel_params"`
