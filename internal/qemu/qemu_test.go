@@ -85,3 +85,23 @@ func TestHardTimeoutKills(t *testing.T) {
 		t.Fatalf("hard timeout: err=%v after %v", err, time.Since(start))
 	}
 }
+
+// Console capture: complete lines only for WaitFor, partial for prompts.
+func TestPartialLines(t *testing.T) {
+	vm := &VM{changed: make(chan struct{}), done: make(chan struct{}), start: time.Now(), cancel: func() {}}
+	vm.feed([]byte("[    0.000000] Linux version 6"))
+	if _, err := vm.WaitFor(regexp.MustCompile(`Linux version \S+`), 50*time.Millisecond); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("partial line matched: %v", err)
+	}
+	if l, err := vm.WaitPrompt("Linux version", 50*time.Millisecond); err != nil || !strings.HasSuffix(l.Text, "version 6") {
+		t.Fatalf("prompt: %v %v", l, err)
+	}
+	vm.feed([]byte(".1.0-56-amd64 (gcc)\r\nlogin: "))
+	l, err := vm.WaitFor(regexp.MustCompile(`Linux version (\S+)`), time.Second)
+	if err != nil || !strings.Contains(l.Text, "6.1.0-56-amd64") || strings.HasSuffix(l.Text, "\r") {
+		t.Fatalf("line %q %v", l.Text, err)
+	}
+	if _, err := vm.WaitPrompt("login:", time.Second); err != nil {
+		t.Fatal(err)
+	}
+}

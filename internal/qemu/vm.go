@@ -186,19 +186,25 @@ func (vm *VM) Console() string {
 	return b.String()
 }
 
-// WaitFor waits until a console line (or the unterminated last line, e.g. a
-// prompt) matches re, and returns it. It fails with ErrExited when qemu ends
-// first and ErrTimeout after timeout. Lines seen before the call count too.
+// WaitFor waits until a complete console line matches re, and returns it.
+// It fails with ErrExited when qemu ends first and ErrTimeout after timeout.
+// Lines seen before the call count too.
 func (vm *VM) WaitFor(re *regexp.Regexp, timeout time.Duration) (Line, error) {
-	return vm.waitFrom(0, re.MatchString, re.String(), timeout)
+	return vm.waitFrom(0, re.MatchString, re.String(), false, timeout)
 }
 
 // WaitString is WaitFor with a plain substring.
 func (vm *VM) WaitString(s string, timeout time.Duration) (Line, error) {
-	return vm.waitFrom(0, func(t string) bool { return strings.Contains(t, s) }, s, timeout)
+	return vm.waitFrom(0, func(t string) bool { return strings.Contains(t, s) }, s, false, timeout)
 }
 
-func (vm *VM) waitFrom(from int, match func(string) bool, what string, timeout time.Duration) (Line, error) {
+// WaitPrompt is WaitString that also matches the unterminated last line
+// (a prompt such as "login: " that is not followed by a newline).
+func (vm *VM) WaitPrompt(s string, timeout time.Duration) (Line, error) {
+	return vm.waitFrom(0, func(t string) bool { return strings.Contains(t, s) }, s, true, timeout)
+}
+
+func (vm *VM) waitFrom(from int, match func(string) bool, what string, partial bool, timeout time.Duration) (Line, error) {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for i := from; ; {
@@ -210,7 +216,7 @@ func (vm *VM) waitFrom(from int, match func(string) bool, what string, timeout t
 				return l, nil
 			}
 		}
-		if p := string(vm.partial); p != "" && match(p) {
+		if p := string(vm.partial); partial && p != "" && match(p) {
 			vm.mu.Unlock()
 			return Line{At: time.Since(vm.start), Text: p}, nil
 		}
