@@ -179,6 +179,16 @@ func checkOVF(t *testing.T, ovf []byte, data map[string][]byte, names []string) 
 	if env.Disks[1].Capacity != ScratchMB<<20 {
 		t.Fatalf("scratch capacity %d", env.Disks[1].Capacity)
 	}
+	// Each referenced disk is a valid stream-optimized VMDK of the
+	// capacity the OVF declares.
+	for i, f := range env.Files {
+		p := filepath.Join(t.TempDir(), f.Href)
+		os.WriteFile(p, data[f.Href], 0o644)
+		info := qemuImgInfo(t, p, "vmdk")
+		if info.VirtualSize != env.Disks[i].Capacity || info.Specific.Data["create-type"] != "streamOptimized" {
+			t.Fatalf("%s: qemu-img sees %+v, OVF says capacity %d", f.Href, info, env.Disks[i].Capacity)
+		}
+	}
 }
 
 func TestOVAAndBox(t *testing.T) {
