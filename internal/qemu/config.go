@@ -186,7 +186,8 @@ func (c Config) Args() ([]string, error) {
 		a = append(a, "-append", c.Append)
 	}
 	if c.CDROM != "" {
-		a = append(a, "-drive", "file="+c.CDROM+",media=cdrom,readonly=on,if=ide,index=2")
+		abs, _ := filepath.Abs(c.CDROM)
+		a = append(a, "-drive", "file="+strings.ReplaceAll(abs, ",", ",,")+",media=cdrom,readonly=on,if=ide,index=2")
 	}
 	for i, d := range c.Drives {
 		a = append(a, "-drive", d.arg(i))
