@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"encoding/xml"
@@ -113,12 +112,7 @@ func tarEntries(t *testing.T, p string, gz bool) (names []string, data map[strin
 
 func TestGCETarball(t *testing.T) {
 	in := testInput(t)
-	// Built once: its tar+gzip writer is the one the box and update pack
-	// reproducibility tests cover, and 1 GiB of gzip costs seconds.
-	p := filepath.Join(t.TempDir(), "image.gce.tar.gz")
-	if err := GCE(context.Background(), in, p); err != nil {
-		t.Fatal(err)
-	}
+	p := buildTwice(t, in, GCE, "gce.tar.gz")
 	names, _ := tarEntries(t, p, true)
 	if len(names) != 1 || names[0] != "disk.raw" {
 		t.Fatalf("GCE tarball holds %v, want exactly disk.raw", names)
