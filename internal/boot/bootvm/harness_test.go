@@ -50,8 +50,11 @@ echo "UCVM-ROOT $($B grep '^root:' /etc/shadow)"
 echo "UCVM-PIDS $($B cat /.cvmfs_pids)"
 i=0; while [ ! -f /mnt/.rw/cache/pinned ] && [ $i -lt 100 ]; do $B sleep 0.1; i=$((i+1)); done
 echo "UCVM-PINNED $($B cat /mnt/.rw/cache/pinned 2>/dev/null)"
+echo "UCVM-FILES tool=$($B cat /usr/tool 2>&1 | $B tr ' ' _) gone=$($B cat /usr/gone 2>&1 | $B tr ' ' _) local=$($B cat /etc/local.conf 2>&1 | $B tr ' ' _) users=$($B cut -d: -f1,3 /etc/passwd | $B tr '\n' ' ')"
 for p in $($B cat /proc/cmdline); do
   case $p in
+    ucvmtest.localchanges) echo local > /etc/local.conf; echo local > /usr/tool; $B rm /usr/gone; echo "alice:x:1000:1000::/:/bin/sh" >> /etc/passwd; echo UCVM-CHANGED ;;
+    ucvmtest.stage) $B mkdir -p /mnt/.rw/kexec; $B cp /pack/* /mnt/.rw/kexec/; $B ls /mnt/.rw/kexec; echo UCVM-STAGED ;;
     ucvmtest.forcetag=*) echo "${p#ucvmtest.forcetag=}" > /mnt/.rw/aux/cvmfs_force_tag; echo "UCVM-FORCED" ;;
     ucvmtest.unforce) $B rm -f /mnt/.rw/aux/cvmfs_force_tag ;;
     ucvmtest.rminjected) $B rm -f /injected.txt ;;
@@ -65,6 +68,7 @@ exec /run/initramfs/shutdown poweroff
 type osRepo struct {
 	storage, keys string
 	srv           *httptest.Server
+	pack          map[string][]byte
 	hits, bytes   *counter
 	down          bool // server stopped: the guest cannot reach it
 }
@@ -133,8 +137,21 @@ func (r *osRepo) publish(t testing.TB, tag, release string) {
 	os.Symlink("busybox", filepath.Join(root, "bin/sh"))
 	write("sbin/init", osInit, 0o755)
 	write("etc/release", release+"\n", 0o644)
+	os.MkdirAll(filepath.Join(root, "usr"), 0o755)
+	write("usr/tool", release+"\n", 0o755)
+	write("usr/gone", release+"\n", 0o644)
+	if len(r.pack) > 0 {
+		os.MkdirAll(filepath.Join(root, "pack"), 0o755)
+		for n, c := range r.pack {
+			write("pack/"+n, string(c), 0o644)
+		}
+	}
 	write("etc/shadow", "root:*:19000:0:99999:7:::\n", 0o600)
-	write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+	pw := "root:x:0:0:root:/root:/bin/sh\n"
+	if strings.HasSuffix(release, "-2") {
+		pw += "svc:x:1000:1000::/:/bin/false\n"
+	}
+	write("etc/passwd", pw, 0o644)
 	write(".ucernvm_pinfiles", "/etc/release\n/bin/busybox\n/does/not/exist\n", 0o644)
 	write(".ucernvm_bootstrap", "echo \"UCVM-BOOTSTRAP root=$1 src=$UCONTEXT_SRC\"\n", 0o644)
 	if _, err := publish.Publish(context.Background(), publish.Options{FQRN: fqrn, Storage: r.storage, Keys: r.keys,
@@ -203,7 +220,10 @@ func sharedKeys(t testing.TB) string {
 
 func requireVM(t testing.TB) {
 	t.Helper()
-	testutil.RequireCommand(t, "qemu-system-x86_64", "xorriso", "busybox")
+	testutil.RequireCommand(t, "qemu-system-x86_64")
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		testutil.RequireCommand(t, "busybox-static-is-missing")
+	}
 }
 
 // sparseDisk creates an empty sparse disk image.
