@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job of ucvm, end to end: publish an OS tree into a CernVM-FS
 # repository, serve it on 127.0.0.1 and read it back, verified.
-# (Stage 1 of the demo; the VM boot is added by scripts/demo-vm.sh when present.)
+# Then boots a Debian VM from a repository (scripts/demovm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 UCVM=$PWD/bin/ucvm
@@ -47,7 +47,9 @@ say "ucvm tree: the published tree read back over HTTP"
 head -5 "$OUT/tree.txt"
 echo "... $(wc -l < "$OUT/tree.txt") entries"
 
-if [ -x scripts/demo-vm.sh ]; then
-  scripts/demo-vm.sh "$OUT"
-fi
-say "done"
+kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true; trap - EXIT
+
+say "Now the real thing: a Debian VM booted from a repository"
+go build -o bin/demovm ./scripts/demovm
+bin/demovm -work "$OUT/vm" -ucvm "$UCVM" -port $((PORT + 1))
+say "done (run make demo again to boot with a warm cache)"
