@@ -15,9 +15,11 @@ import (
 )
 
 // prevFile is what the previous revision recorded for a regular file; a
-// file with identical size, mtime and mode is not read again.
+// file with identical size, mtime (seconds and, when both sides know them,
+// nanoseconds) and mode is not read again.
 type prevFile struct {
 	size, mtime int64
+	mtimeNs     int32 // -1 when the previous publisher did not record it
 	mode        uint32
 	flags       uint32
 	hash        hash.Hash
@@ -42,6 +44,9 @@ func (c *contents) reuse(n *node) bool {
 	p := c.prev[n.e.Path]
 	if p == nil || p.size != n.e.Size || p.mtime != n.e.Mtime || p.mode != n.e.Mode {
 		return false
+	}
+	if p.mtimeNs >= 0 && n.e.MtimeNs >= 0 && p.mtimeNs != n.e.MtimeNs {
+		return false // rewritten within the same second
 	}
 	n.e.Flags = p.flags
 	n.e.Hash = p.hash

@@ -66,7 +66,7 @@ func (p *previous) walk(ctx context.Context, r *reader.Repo, dir string) error {
 			if n.Flags&catalog.FlagFileExternal != 0 {
 				continue
 			}
-			f := &prevFile{size: n.Size, mtime: n.Mtime, mode: n.Mode, flags: n.Flags &^ uint32(catalog.FlagFileChunk), hash: n.Hash}
+			f := &prevFile{size: n.Size, mtime: n.Mtime, mtimeNs: n.MtimeNs, mode: n.Mode, flags: n.Flags &^ uint32(catalog.FlagFileChunk), hash: n.Hash}
 			if n.IsChunked() {
 				f.flags = n.Flags
 				if f.chunks, err = r.Chunks(ctx, n); err != nil {

@@ -139,7 +139,7 @@ func scan(ctx context.Context, o Options, cs *contents) (*node, error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n := &node{e: catalog.Entry{Path: e.Path, Size: e.Size, Mtime: e.Mtime, Mode: e.Mode}}
+		n := &node{e: catalog.Entry{Path: e.Path, Size: e.Size, Mtime: e.Mtime, MtimeNs: e.MtimeNS, Mode: e.Mode}}
 		if e.Path == "/.cvmfsdirtab" {
 			b, err := io.ReadAll(io.LimitReader(r, 1<<20))
 			if err != nil {

@@ -252,3 +252,19 @@ func TestDirtabCreatesNestedCatalogs(t *testing.T) {
 		t.Fatal("negative rule ignored")
 	}
 }
+
+// TestSameSecondRewrite: a file rewritten with the same size within the
+// same second is still republished (nanosecond mtimes).
+func TestSameSecondRewrite(t *testing.T) {
+	f := newFixture(t)
+	p := filepath.Join(f.src, "f")
+	f.write("f", []byte("AAAA"))
+	ts := time.Unix(1700000000, 100)
+	must(t, os.Chtimes(p, ts, ts))
+	f.publish("")
+	f.write("f", []byte("BBBB"))
+	ts2 := time.Unix(1700000000, 900)
+	must(t, os.Chtimes(p, ts2, ts2))
+	f.publish("")
+	assertSame(t, "listing after a same-second rewrite", dirListing(t, f.src), f.listing(reader.DirSource{Dir: f.storage}, ""))
+}
