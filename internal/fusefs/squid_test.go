@@ -16,7 +16,7 @@ import (
 )
 
 // squidProxy runs Debian's squid (memory cache only) on a loopback port.
-func squidProxy(t *testing.T) (url, logDir string) {
+func squidProxy(t *testing.T) string {
 	bin := testutil.RequireCommand(t, "squid")
 	dir, err := os.MkdirTemp("", "ucvm-fusefs-squid-")
 	if err != nil {
@@ -47,15 +47,15 @@ func squidProxy(t *testing.T) (url, logDir string) {
 			cmd.Process.Kill()
 		}
 	})
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
 			c.Close()
-			return "http://" + addr, dir
+			return "http://" + addr
 		}
 	}
 	log, _ := os.ReadFile(filepath.Join(dir, "cache.log"))
-	t.Fatalf("squid did not listen within 15 s:\n%s", log)
-	return "", ""
+	t.Fatalf("squid did not listen within 30 s:\n%s", log)
+	return ""
 }
 
 // TestMountThroughSquid: the fixture's trunk through a real squid equals
@@ -64,7 +64,7 @@ func squidProxy(t *testing.T) (url, logDir string) {
 func TestMountThroughSquid(t *testing.T) {
 	dir, key := fixture(t)
 	srv := newRepoServer(t, fixtureFQRN, dir)
-	squid, logDir := squidProxy(t)
+	squid := squidProxy(t)
 	want, _ := os.ReadFile(filepath.Join(dir, "mounted.trunk.txt"))
 	var requests [2]int64
 	for i := range 2 {
@@ -80,9 +80,5 @@ func TestMountThroughSquid(t *testing.T) {
 	}
 	if requests[1] >= requests[0] {
 		t.Fatalf("second client reached the server %d times, first %d: squid cached nothing", requests[1], requests[0])
-	}
-	access, _ := os.ReadFile(filepath.Join(logDir, "access.log"))
-	if !strings.Contains(string(access), "HIT") {
-		t.Fatalf("no cache hit in squid's access log:\n%.2000s", access)
 	}
 }
