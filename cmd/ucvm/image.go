@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -66,7 +68,10 @@ func newImageBuildCmd() *cobra.Command {
 				return cliutil.Usagef("%v", err)
 			}
 			o.Progress = cmd.ErrOrStderr()
-			rep, err := image.Build(cmd.Context(), s, o)
+			// Ctrl-C stops the tools and removes the half-built output.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			rep, err := image.Build(ctx, s, o)
 			if err != nil {
 				return err
 			}

@@ -41,10 +41,7 @@ func (in *Input) convertSized(ctx context.Context, c Console, out string, size i
 	for _, o := range opts {
 		args = append(args, "-o", o)
 	}
-	if err := in.run(ctx, "qemu-img", append(args, raw, out)...); err != nil {
-		return fmt.Errorf("%w (apt-get install qemu-utils)", err)
-	}
-	return nil
+	return in.run(ctx, "qemu-img", append(args, raw, out)...)
 }
 
 // QCOW2 is the hdd as qcow2 (OpenStack, libvirt).

@@ -2,7 +2,6 @@ package formats
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -67,7 +66,7 @@ func (in *Input) efiImage(ctx context.Context, work, out string) error {
 	efi := filepath.Join(work, "BOOTX64.EFI")
 	args := append([]string{"-O", "x86_64-efi", "-o", efi, "-p", "/boot/grub", "-c", early}, grubModules...)
 	if err := in.run(ctx, "grub-mkimage", args...); err != nil {
-		return fmt.Errorf("%w (apt-get install grub-efi-amd64-bin)", err)
+		return err
 	}
 	fi, err := os.Stat(efi)
 	if err != nil {
