@@ -3,6 +3,7 @@ package formats
 import (
 	"context"
 	"fmt"
+	"os"
 )
 
 // Builder writes one format to out.
@@ -13,11 +14,22 @@ var builders = map[string]Builder{
 	"qcow2": QCOW2, "vdi": VDI, "vmdk": VMDK, "ova": OVA, "box": Box, "update": Update,
 }
 
-// Build writes format f for in to out.
+// Build writes format f for in to out. Without in.Work it uses (and
+// removes) a temporary scratch directory.
 func Build(ctx context.Context, f string, in *Input, out string) error {
 	b, ok := builders[f]
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrFormat, f)
+	}
+	if in.Work == "" {
+		w, err := os.MkdirTemp("", "ucvm-image-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(w)
+		cp := *in
+		cp.Work = w
+		in = &cp
 	}
 	return b(ctx, in, out)
 }
