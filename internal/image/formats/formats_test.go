@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
+	"errors"
 	"encoding/binary"
 	"encoding/json"
 	"encoding/xml"
@@ -247,5 +249,21 @@ func TestBootMenus(t *testing.T) {
 	}
 	if !strings.Contains(GrubCfg(e), "set timeout=2") {
 		t.Error("grub.cfg timeout")
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	if err := Build(context.Background(), "floppy", &Input{}, "x"); !errors.Is(err, ErrFormat) {
+		t.Fatalf("unknown format: %v", err)
+	}
+	for f, want := range map[string]string{"iso": "ucvm-prod.V.iso", "gce": "ucvm-prod.V.gce.tar.gz", "update": "ucvm-prod.V.update.tar"} {
+		if got := FileName("prod", "V", f); got != want {
+			t.Errorf("%s: %s, want %s", f, got, want)
+		}
+	}
+	for _, f := range spec.Formats {
+		if _, ok := builders[f]; !ok {
+			t.Errorf("spec format %s has no builder", f)
+		}
 	}
 }
