@@ -48,6 +48,8 @@ echo boot >> /persist-marker
 echo "UCVM-PERSIST $($B wc -l < /persist-marker)"
 echo "UCVM-ROOT $($B grep '^root:' /etc/shadow)"
 echo "UCVM-PIDS $($B cat /.cvmfs_pids)"
+echo "UCVM-FSCK $($B head -n1 /mnt/.rw/ulogs/fsck.log)"
+echo "UCVM-DF $($B df -m /mnt/.rw | $B tail -n1 | $B awk '{print $2}')"
 i=0; while [ ! -f /mnt/.rw/cache/pinned ] && [ $i -lt 100 ]; do $B sleep 0.1; i=$((i+1)); done
 echo "UCVM-PINNED $($B cat /mnt/.rw/cache/pinned 2>/dev/null)"
 echo "UCVM-FILES tool=$($B cat /usr/tool 2>&1 | $B tr ' ' _) gone=$($B cat /usr/gone 2>&1 | $B tr ' ' _) local=$($B cat /etc/local.conf 2>&1 | $B tr ' ' _) users=$($B cut -d: -f1,3 /etc/passwd | $B tr '\n' ' ')"
@@ -58,6 +60,7 @@ for p in $($B cat /proc/cmdline); do
     ucvmtest.forcetag=*) echo "${p#ucvmtest.forcetag=}" > /mnt/.rw/aux/cvmfs_force_tag; echo "UCVM-FORCED" ;;
     ucvmtest.unforce) $B rm -f /mnt/.rw/aux/cvmfs_force_tag ;;
     ucvmtest.rminjected) $B rm -f /injected.txt ;;
+    ucvmtest.resize) $B touch /mnt/.rw/aux/resize ;;
   esac
 done
 echo "UCVM-OS-DONE"
@@ -163,45 +166,67 @@ func (r *osRepo) publish(t testing.TB, tag, release string) {
 func (r *osRepo) hostAddr() string { return strings.TrimPrefix(r.srv.URL, "http://") }
 
 var (
-	initrdOnce sync.Once
-	initrdPath string
-	initrdErr  error
+	initrdMu    sync.Mutex
+	initrdPaths = map[bool]string{}
 )
 
-// buildInitrd builds the initrd once per test binary (the repository key
-// differs per test, so keys are not baked in: the test repositories share
-// one key pair, see sharedKeys).
-func buildInitrd(t testing.TB, keys string) string {
+// e2fsprogs are Debian's mke2fs, e2fsck and resize2fs with their library
+// closure (ldd), the fast formatting path of the lab notes. The image
+// builder's initrd has none of them; tests that set vmOpts.e2fs add them.
+var e2fsprogs = []string{"/sbin/mke2fs", "/sbin/e2fsck", "/sbin/resize2fs", "/etc/mke2fs.conf",
+	"/lib/x86_64-linux-gnu/libblkid.so.1", "/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/libcom_err.so.2",
+	"/lib/x86_64-linux-gnu/libe2p.so.2", "/lib/x86_64-linux-gnu/libext2fs.so.2", "/lib/x86_64-linux-gnu/libuuid.so.1",
+	"/lib64/ld-linux-x86-64.so.2"}
+
+// buildInitrd builds the initrd (once per variant and test binary). The
+// test repositories share one key pair (sharedKeys), so one initrd fits all.
+func buildInitrd(t testing.TB, keys string, withE2fs bool) string {
 	t.Helper()
-	initrdOnce.Do(func() {
-		k := imagetest.Kernel(t)
-		o := initrd.Options{
-			Init: imagetest.Bootloader(t), StrongVersion: "2026.11-1.ucvm.x86_64", Kernel: k,
-			Modules: []string{"virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4",
-				"overlay", "fuse", "isofs", "vfat", "nls_cp437", "nls_ascii", "nls_utf8"},
-			Branch:   spec.Branch{Name: "test", FQRN: fqrn, OSPath: osPath, Servers: []string{repoHost}, Tag: "v1"},
-			KeyFiles: []string{filepath.Join(keys, fqrn+".pub")}, Busybox: "/bin/busybox",
-			Compression: "zstd", Epoch: 1_790_000_000,
-		}
-		dir, err := os.MkdirTemp("", "ucvm-bootvm-")
-		if err != nil {
-			initrdErr = err
-			return
-		}
-		initrdPath = filepath.Join(dir, "initrd.zst")
-		var buf bytes.Buffer
-		st, err := initrd.Build(o, &buf)
-		if err != nil {
-			initrdErr = err
-			return
-		}
-		initrdErr = os.WriteFile(initrdPath, buf.Bytes(), 0o644)
-		fmt.Fprintf(os.Stderr, "bootvm: initrd %d bytes (init %d, modules %d)\n", st.CompressedBytes, st.InitBytes, st.ModuleBytes)
-	})
-	if initrdErr != nil {
-		t.Fatal(initrdErr)
+	initrdMu.Lock()
+	defer initrdMu.Unlock()
+	if p, ok := initrdPaths[withE2fs]; ok {
+		return p
 	}
-	return initrdPath
+	k := imagetest.Kernel(t)
+	o := initrd.Options{
+		Init: imagetest.Bootloader(t), StrongVersion: "2026.11-1.ucvm.x86_64", Kernel: k,
+		Modules: []string{"virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4",
+			"overlay", "fuse", "isofs", "vfat", "nls_cp437", "nls_ascii", "nls_utf8"},
+		Branch:   spec.Branch{Name: "test", FQRN: fqrn, OSPath: osPath, Servers: []string{repoHost}, Tag: "v1"},
+		KeyFiles: []string{filepath.Join(keys, fqrn+".pub")}, Busybox: "/bin/busybox",
+		Compression: "zstd", Epoch: 1_790_000_000,
+	}
+	a, _, err := initrd.Compose(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withE2fs {
+		for _, f := range e2fsprogs {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Skipf("e2fsprogs file %s: %v", f, err)
+			}
+			a.File(strings.TrimPrefix(f, "/"), b, 0o755, initrd.KindOther)
+		}
+	}
+	var raw, out bytes.Buffer
+	if err := a.WriteCPIO(&raw, o.Epoch); err != nil {
+		t.Fatal(err)
+	}
+	if err := initrd.Compress(&out, raw.Bytes(), "zstd"); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "ucvm-bootvm-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "initrd.zst")
+	if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "bootvm: initrd (e2fsprogs %v) %d bytes compressed, %d raw\n", withE2fs, out.Len(), raw.Len())
+	initrdPaths[withE2fs] = p
+	return p
 }
 
 // sharedKeys returns one key directory reused by all test repositories so
@@ -247,12 +272,14 @@ type vmOpts struct {
 	// repoAddr is the guest address of the repository server (default
 	// 10.0.2.100:80); it must lie inside the user network.
 	repoAddr string
+	// e2fs adds Debian's mke2fs/e2fsck/resize2fs to the initrd.
+	e2fs bool
 }
 
 func bootVM(t testing.TB, r *osRepo, o vmOpts) *qemu.VM {
 	t.Helper()
 	k := imagetest.Kernel(t)
-	ird := buildInitrd(t, r.keys)
+	ird := buildInitrd(t, r.keys, o.e2fs)
 	n := o.net
 	if n == nil {
 		n = &qemu.Net{}

@@ -1,6 +1,8 @@
 package bootvm
 
 import (
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,7 +20,9 @@ func TestLifecycle(t *testing.T) {
 	disk := sparseDisk(t, 1<<30)
 	drives := []qemu.Drive{{File: disk}}
 
-	vm := bootVM(t, r, vmOpts{disks: drives})
+	// With Debian's e2fsprogs in the initrd: mke2fs, fsck on every boot,
+	// and the aux/resize marker.
+	vm := bootVM(t, r, vmOpts{disks: drives, e2fs: true})
 	marker(t, vm, `ucvm bootloader 2026.11-1.ucvm.x86_64`)
 	marker(t, vm, `Partitioning /dev/vda\.\.\. check`)
 	marker(t, vm, `Formatting /dev/vda1\.\.\. check`)
@@ -33,11 +37,12 @@ func TestLifecycle(t *testing.T) {
 	hits1 := r.hits.get()
 
 	r.publish(t, "v2", "release-2-newer")
-	vm = bootVM(t, r, vmOpts{disks: drives, append: "ucvmtest.forcetag=v2"})
+	vm = bootVM(t, r, vmOpts{disks: drives, append: "ucvmtest.forcetag=v2", e2fs: true})
 	m = marker(t, vm, `UCVM-OS-INIT release=(\S+) snapshot=([0-9a-f]{40})`)
 	if m[1] != "release-1" || m[2] != pin {
 		t.Fatalf("second boot did not keep the pinned snapshot %s: %v", pin, m)
 	}
+	marker(t, vm, `UCVM-FSCK UROOT: clean`)
 	marker(t, vm, `UCVM-PERSIST 2`)
 	marker(t, vm, `UCVM-FORCED`)
 	waitOff(t, vm)
@@ -45,7 +50,7 @@ func TestLifecycle(t *testing.T) {
 		t.Error("second boot partitioned or contextualized again")
 	}
 
-	vm = bootVM(t, r, vmOpts{disks: drives, append: "ucvmtest.unforce"})
+	vm = bootVM(t, r, vmOpts{disks: drives, append: "ucvmtest.unforce ucvmtest.resize", e2fs: true})
 	m = marker(t, vm, `UCVM-OS-INIT release=(\S+) snapshot=([0-9a-f]{40})`)
 	if m[1] != "release-2-newer" || m[2] == pin {
 		t.Fatalf("forced tag v2 not mounted: %v", m)
@@ -55,13 +60,20 @@ func TestLifecycle(t *testing.T) {
 	waitOff(t, vm)
 
 	r.stop()
-	vm = bootVM(t, r, vmOpts{disks: drives})
+	if err := os.Truncate(disk, 2<<30); err != nil {
+		t.Fatal(err)
+	}
+	vm = bootVM(t, r, vmOpts{disks: drives, e2fs: true})
+	marker(t, vm, `Resizing root partition /dev/vda1\.\.\. check`)
 	marker(t, vm, `connected to `+fqrn)
 	m = marker(t, vm, `UCVM-OS-INIT release=(\S+) snapshot=([0-9a-f]{40})`)
 	if m[1] != "release-2-newer" || m[2] != newPin {
 		t.Fatalf("offline boot: %v", m)
 	}
 	marker(t, vm, `UCVM-PERSIST 4`)
+	if df, _ := strconv.Atoi(marker(t, vm, `UCVM-DF (\d+)`)[1]); df < 1500 {
+		t.Errorf("scratch file system not grown to ~2 GiB: %d MiB", df)
+	}
 	waitOff(t, vm)
 	t.Logf("first boot: %d HTTP requests to the repository", hits1)
 }
