@@ -14,12 +14,12 @@ var stepRE = regexp.MustCompile(`step (\S+)\s+([0-9.]+)s`)
 // BenchmarkBoot measures, per iteration, a baseline boot that stops right
 // after the banner (kernel + initrd only), a first boot (empty 1 GiB disk:
 // partition, format, contextualize, fetch) and a second boot (pinned,
-// cached). Times are from qemu exec to the OS init's first line. Reported:
+// cached), plus a first boot with Debian's mke2fs in the initrd. Times are from qemu exec to the OS init's first line. Reported:
 // seconds, ratios to the baseline, bytes fetched from the repository
 // server, cache size after boot, and the bootloader's own step times.
 func BenchmarkBoot(b *testing.B) {
 	requireVM(b)
-	var base, first, second, fetched, cache float64
+	var base, first, second, firstE2, fetched, cache float64
 	steps := map[string]float64{}
 	for i := 0; i < b.N; i++ {
 		r := newOSRepo(b)
@@ -49,11 +49,19 @@ func BenchmarkBoot(b *testing.B) {
 		l = vm.MustWaitFor(b, `UCVM-OS-INIT`, 120e9)
 		second += l.At.Seconds()
 		waitOff(b, vm)
+
+		// The same first boot with Debian's mke2fs/e2fsck in the initrd.
+		vm = bootVM(b, r, vmOpts{disks: []qemu.Drive{{File: sparseDisk(b, 1<<30)}}, e2fs: true})
+		l = vm.MustWaitFor(b, `UCVM-OS-INIT`, 120e9)
+		firstE2 += l.At.Seconds()
+		waitOff(b, vm)
 	}
 	n := float64(b.N)
 	b.ReportMetric(base/n, "s/banner-boot")
 	b.ReportMetric(first/n, "s/first-boot")
 	b.ReportMetric(second/n, "s/second-boot")
+	b.ReportMetric(firstE2/n, "s/first-boot-mke2fs")
+	b.ReportMetric(firstE2/base, "first-mke2fs/banner")
 	b.ReportMetric(first/base, "first/banner")
 	b.ReportMetric(second/base, "second/banner")
 	b.ReportMetric(fetched/n, "bytes-fetched/first-boot")
