@@ -85,7 +85,7 @@ func (b *Boot) createScratch() error {
 	}
 	b.Con.Start("Formatting %s...", part.Path())
 	start := time.Now()
-	how, err := b.Tools.FormatExt4(part.Path(), part.Size, ScratchLabel)
+	how, err := formatBounded(b.Tools, part, 10*time.Minute)
 	b.logf("partition", "format %s with %s: %v in %v", part.Path(), how, err, time.Since(start))
 	if err != nil {
 		b.Con.Fail()
@@ -159,4 +159,24 @@ func (b *Boot) stepResize() {
 	}
 	os.Remove(marker)
 	b.Con.OK()
+}
+
+// formatBounded formats with a time limit, so that a stuck device gives a
+// clear error instead of a silent hang.
+func formatBounded(t Tools, part BlockDev, limit time.Duration) (string, error) {
+	type res struct {
+		how string
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		how, err := t.FormatExt4(part.Path(), part.Size, ScratchLabel)
+		ch <- res{how, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.how, r.err
+	case <-time.After(limit):
+		return "", fmt.Errorf("formatting %s did not finish within %v", part.Path(), limit)
+	}
 }
