@@ -81,10 +81,12 @@ func (t *txn) Commit() error {
 	}
 	c := t.c
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if _, exists := c.entries[t.key]; !exists {
 		c.reserve(t.n)
 	}
+	c.mu.Unlock()
+	// The rename runs without the lock: directory operations are the slow
+	// part of an insert and parallel readers must not queue behind them.
 	dst := c.path(t.key)
 	err := os.Rename(tmp, dst)
 	if errors.Is(err, os.ErrNotExist) {
@@ -96,6 +98,8 @@ func (t *txn) Commit() error {
 		os.Remove(tmp)
 		return fmt.Errorf("cache: commit %s: %w", t.key, err)
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	e := c.add(t.key, t.n, t.info.Kind, t.info.Description)
 	if t.info.Kind == reader.KindCatalog {
 		e.kind, e.catPinned = reader.KindCatalog, true
