@@ -188,6 +188,10 @@ func (c Config) Args() ([]string, error) {
 	if c.CDROM != "" {
 		abs, _ := filepath.Abs(c.CDROM)
 		a = append(a, "-drive", "file="+strings.ReplaceAll(abs, ",", ",,")+",media=cdrom,readonly=on,if=ide,index=2")
+		// Boot the CD first: once the bootloader partitioned the scratch
+		// disk it carries an MBR signature, and SeaBIOS's default order
+		// (disk before CD) would try to boot it.
+		a = append(a, "-boot", "order=d")
 	}
 	for i, d := range c.Drives {
 		a = append(a, "-drive", d.arg(i))
