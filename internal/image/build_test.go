@@ -15,13 +15,15 @@ import (
 	"github.com/ucvm/ucvm/internal/testutil"
 )
 
+// testSpec is a two-branch spec; builds that are not booted use busybox as a
+// stand-in /init (small and fast to compress), see bootSpec.
 func testSpec(t *testing.T, formats ...string) *spec.Spec {
 	t.Helper()
-	testutil.RequireCommand(t, "xorriso", "mformat", "syslinux", "grub-mkimage", "qemu-img")
+	testutil.RequireCommand(t, "xorriso", "mformat", "syslinux", "grub-mkimage", "qemu-img", "busybox")
 	s := spec.Default()
 	s.Formats = formats
 	s.Modules = []string{"virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "isofs"}
-	s.Bootloader.Binary = imagetest.Bootloader(t)
+	s.Bootloader.Binary = "/bin/busybox"
 	s.Branches = []spec.Branch{
 		{Name: "test", FQRN: "test.repo.local", OSPath: "os", Servers: []string{"10.0.2.2:8000"}, Tag: "trunk",
 			Keys: []string{filepath.Join(testutil.FixtureRepo(t), "test.repo.local.pub")}},

@@ -41,6 +41,7 @@ func TestSignedHybridISOBootsAsDisk(t *testing.T) {
 	testutil.RequireCommand(t, "qemu-system-x86_64")
 	imagetest.Kernel(t)
 	s := testSpec(t, "iso")
+	s.Bootloader.Binary = imagetest.Bootloader(t)
 	s.Branches = s.Branches[:1]
 	s.KernelParams = "panic=-1 cryptomgr.notests ucvm.poweroff=banner"
 	out := t.TempDir()
