@@ -290,3 +290,52 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
+
+func TestUIDGIDMaps(t *testing.T) {
+	tr := newMemTree(1)
+	tr.add("/f", catalog.ModeRegular|0o644, []byte("x"), "")
+	uids, _ := ParseIDMap("7 1000\n")
+	gids, _ := ParseIDMap("* 4242\n")
+	mnt, _ := mountMem(t, tr, Config{UIDMap: uids, GIDMap: gids}, nil)
+	var st syscall.Stat_t
+	if err := syscall.Lstat(filepath.Join(mnt, "f"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Uid != 1000 || st.Gid != 4242 {
+		t.Fatalf("mapped owner %d:%d, want 1000:4242", st.Uid, st.Gid)
+	}
+}
+
+// TestNeverBackwards: a server offering an older revision than the mounted
+// one is ignored.
+func TestNeverBackwards(t *testing.T) {
+	r5 := newMemTree(5)
+	r5.info.TTL = 500 * time.Millisecond
+	r5.add("/a", catalog.ModeRegular|0o644, []byte("five"), "")
+	var opens atomic.Int32
+	open := func(ctx context.Context, req OpenRequest) (Tree, error) {
+		opens.Add(1)
+		old := newMemTree(3)
+		old.add("/a", catalog.ModeRegular|0o644, []byte("three"), "")
+		return old, nil
+	}
+	mnt, m := mountMem(t, r5, Config{AutoUpdate: true}, open)
+	for deadline := time.Now().Add(5 * time.Second); opens.Load() < 2 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		os.Stat(filepath.Join(mnt, "a"))
+	}
+	if opens.Load() < 2 {
+		t.Fatal("no update checks happened")
+	}
+	if m.FS.Info().Revision != 5 || string(mustRead(t, filepath.Join(mnt, "a"))) != "five" {
+		t.Fatalf("went backwards to revision %d", m.FS.Info().Revision)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
