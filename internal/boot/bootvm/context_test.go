@@ -122,9 +122,18 @@ func TestOpenNebulaContext(t *testing.T) {
 		"ETH0_GATEWAY=\"10.0.2.2\"\nDNS=\"10.0.2.3\"\nEC2_USER_DATA=\"%s\"\nONE_CONTEXT_PATH=\"/var/lib/amiconfig\"\n",
 		base64.StdEncoding.EncodeToString([]byte(ud)))
 	iso := makeISO(t, "CONTEXT", map[string][]byte{"context.sh": []byte(ctxsh)})
-	vm := bootVM(t, r, vmOpts{disks: []qemu.Drive{{File: sparseDisk(t, 1<<30)}, {File: iso, ReadOnly: true}}})
+	// A second medium with extra user data (overrides) and a pickup tarball.
+	pickup, _ := base64.StdEncoding.DecodeString(injectTarGz(t, "picked-up.txt", "from-pickup"))
+	extra := makeISO(t, "EXTRA", map[string][]byte{
+		"cernvm/extra-user-data": []byte("[ucernvm-begin]\ncvm_cluster_pin=extra-wins\n[ucernvm-end]\n"),
+		"cernvm/pickup.tar.gz":   pickup})
+	vm := bootVM(t, r, vmOpts{disks: []qemu.Drive{{File: sparseDisk(t, 1<<30)}, {File: iso, ReadOnly: true}, {File: extra, ReadOnly: true}},
+		append: "ucvmtest.extra"})
 	marker(t, vm, `Starting networking\.\.\. check \(using static network settings\)`)
 	marker(t, vm, `Contextualizing VM\.\.\. OpenNebula`)
+	marker(t, vm, `Looking for extra context\.\.\. /dev/vdc /dev/vdc\(pickup\)`)
+	marker(t, vm, `UCVM-EXTRA _UCONTEXT_CVM_CLUSTER_PIN='extra-wins'`)
+	marker(t, vm, `UCVM-PICKUP from-pickup`)
 	marker(t, vm, `UCVM-UCONTEXT _UCONTEXT_CVM_CLUSTER_PIN='ab\|cd'`)
 	marker(t, vm, `UCVM-UCONTEXT _UCONTEXT_RESIZE_ROOTFS='0'`)
 	marker(t, vm, `UCVM-OS-DONE`)

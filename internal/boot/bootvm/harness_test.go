@@ -61,6 +61,7 @@ for p in $($B cat /proc/cmdline); do
     ucvmtest.unforce) $B rm -f /mnt/.rw/aux/cvmfs_force_tag ;;
     ucvmtest.rminjected) $B rm -f /injected.txt ;;
     ucvmtest.resize) $B touch /mnt/.rw/aux/resize ;;
+    ucvmtest.extra) $B sed 's/^/UCVM-EXTRA /' /mnt/.rw/context/extra-ucontext; echo "UCVM-PICKUP $($B cat /picked-up.txt)" ;;
   esac
 done
 echo "UCVM-OS-DONE"
