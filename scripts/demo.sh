@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 UCVM=$PWD/bin/ucvm
-OUT=${UCVM_DEMO_DIR:-$PWD/out/demo}
+OUT=${UCVM_DEMO_DIR:-/var/tmp/ucvm-demo} # outside the module: go ./... must not walk an OS tree
 FQRN=demo.ucvm.local
 PORT=${UCVM_DEMO_PORT:-8087}
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

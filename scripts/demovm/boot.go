@@ -75,7 +75,7 @@ func (d *demo) boot() error {
 			d.res.demoLines = append(d.res.demoLines, strings.TrimSpace(l.Text[i:]))
 		}
 	}
-	say("the OS is up: powering off (ACPI)")
+	say("the OS is up: shutting it down (Ctrl-Alt-Del; QEMU runs with -no-reboot)")
 	if err := powerdown(mon); err != nil {
 		fmt.Println("   monitor:", err)
 	}
@@ -109,7 +109,9 @@ func powerdown(sock string) error {
 		return err
 	}
 	defer c.Close()
-	_, err = c.Write([]byte("system_powerdown\n"))
+	// Minimal Debian has no logind to act on the ACPI power button; systemd
+	// itself shuts down cleanly on Ctrl-Alt-Del, and -no-reboot ends QEMU.
+	_, err = c.Write([]byte("sendkey ctrl-alt-delete\n"))
 	time.Sleep(500 * time.Millisecond)
 	return err
 }

@@ -7,7 +7,7 @@
 // tree, and powers the VM off. A second run reuses the scratch disk (warm
 // cache) and compares itself with the first.
 //
-//	go run ./scripts/demovm -work out/demo -ucvm bin/ucvm
+//	go run ./scripts/demovm -work /var/tmp/ucvm-demo/vm -ucvm bin/ucvm
 package main
 
 import (
@@ -29,7 +29,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.work, "work", "out/demo", "work directory (kept between runs: OS tree, repository, scratch disk)")
+	flag.StringVar(&o.work, "work", "/var/tmp/ucvm-demo/vm", "work directory (kept between runs: OS tree, repository, scratch disk)")
 	flag.StringVar(&o.ucvm, "ucvm", "bin/ucvm", "the ucvm binary")
 	flag.IntVar(&o.port, "port", 8087, "port of the repository server on 127.0.0.1")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "limit for the VM boot")
