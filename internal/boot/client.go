@@ -31,6 +31,7 @@ type clientStatus struct {
 	Tag      string `json:"tag,omitempty"`
 	Revision uint64 `json:"revision,omitempty"`
 	Offline  bool   `json:"offline,omitempty"`
+	Bytes    int64  `json:"bytes,omitempty"` // fetched until the mount was ready
 	PID      int    `json:"pid"`
 }
 
@@ -68,7 +69,8 @@ func ClientMain(args []string) int {
 		return 1
 	}
 	i := m.FS.Info()
-	report(clientStatus{OK: true, RootHash: i.RootHash.String(), Tag: i.Tag, Revision: i.Revision, Offline: m.FS.Offline()})
+	report(clientStatus{OK: true, RootHash: i.RootHash.String(), Tag: i.Tag, Revision: i.Revision, Offline: m.FS.Offline(),
+		Bytes: setup.Fetcher.Info().Bytes})
 	// SIGTERM (shutdown): close the cache and exit at once, so that the
 	// scratch disk can be remounted read-only; the mount is torn down by
 	// the kernel. SIGINT: unmount cleanly first.
@@ -84,6 +86,8 @@ func ClientMain(args []string) int {
 		}
 	case <-done:
 	}
+	fi := setup.Fetcher.Info()
+	log.Info("client stopping", "downloads", fi.Downloads, "bytes", fi.Bytes, "failures", fi.Failures)
 	setup.Close()
 	return 0
 }

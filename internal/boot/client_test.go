@@ -113,7 +113,7 @@ func TestClientDaemonPinning(t *testing.T) {
 	s := r.settings(t)
 	s.Tag, s.Fresh = "v1", true
 	m := mountT(t, s)
-	if m.RootHash == "" || m.Tag != "v1" {
+	if m.RootHash == "" || m.Tag != "v1" || m.Bytes == 0 {
 		t.Fatalf("mounted %+v", m)
 	}
 	b, err := os.ReadFile(filepath.Join(mounts[m], "cvm/etc/release"))
@@ -149,6 +149,9 @@ func TestClientDaemonPinning(t *testing.T) {
 	m4 := mountT(t, pinned)
 	if b, err := os.ReadFile(filepath.Join(mounts[m4], "cvm/etc/release")); string(b) != "v1\n" {
 		t.Fatalf("offline pinned mount: %q %v", b, err)
+	}
+	if m4.Bytes != 0 {
+		t.Errorf("offline mount fetched %d bytes", m4.Bytes)
 	}
 }
 

@@ -20,6 +20,7 @@ type Mounted struct {
 	RootHash, Tag string
 	Revision      uint64
 	Offline       bool
+	Bytes         int64 // fetched by the client until the mount was ready
 	PID           int
 }
 
@@ -76,7 +77,7 @@ func (d DaemonMounter) Mount(s RepoSettings) (*Mounted, error) {
 	if !st.OK {
 		return nil, fmt.Errorf("mount %s: %s", s.FQRN, st.Error)
 	}
-	return &Mounted{RootHash: st.RootHash, Tag: st.Tag, Revision: st.Revision, Offline: st.Offline, PID: cmd.Process.Pid}, nil
+	return &Mounted{RootHash: st.RootHash, Tag: st.Tag, Revision: st.Revision, Offline: st.Offline, Bytes: st.Bytes, PID: cmd.Process.Pid}, nil
 }
 
 func readStatus(r *os.File, timeout time.Duration) (clientStatus, error) {

@@ -140,7 +140,8 @@ func (b *Boot) saveLogs() {
 	cache := DirUsage(filepath.Join(NewRoot, mountRW, DirCache))
 	extra := []string{fmt.Sprintf("first_boot %v", b.firstBoot), fmt.Sprintf("cache_bytes %d", cache)}
 	if b.mounted != nil {
-		extra = append(extra, fmt.Sprintf("root_hash %s", b.mounted.RootHash), fmt.Sprintf("offline %v", b.mounted.Offline))
+		extra = append(extra, fmt.Sprintf("root_hash %s", b.mounted.RootHash), fmt.Sprintf("offline %v", b.mounted.Offline),
+			fmt.Sprintf("fetched_bytes_at_mount %d", b.mounted.Bytes))
 	}
 	rep := b.T.Report(extra...)
 	if b.Cmd.Has("cvmdebug") || b.Cmd.Has("ucvm.timings") {
