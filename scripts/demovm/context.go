@@ -5,6 +5,7 @@ package main
 // carries hostname= and message= lines (plain data, never executed). The
 // unit also prints what the demo reports: the cache size on the scratch disk.
 const contextScript = `#!/bin/sh
+echo "UCVM-DEMO cache_kb=$(du -sk /mnt/.rw/cache 2>/dev/null | cut -f1)"
 ud=/mnt/.rw/context/user-data
 [ -r "$ud" ] || { echo "UCVM-DEMO no user data"; exit 0; }
 val() { sed -n '/^\[ucvm-demo\]/,/^\[/p' "$ud" | tr -d '\r' | sed -n "s/^$1=//p" | head -n1; }
@@ -16,7 +17,6 @@ if [ -n "$h" ]; then
 fi
 [ -n "$m" ] && printf '%s\n' "$m" > /etc/motd
 echo "UCVM-DEMO hostname=$(hostname) message=$m"
-echo "UCVM-DEMO cache_kb=$(du -sk /mnt/.rw/cache 2>/dev/null | cut -f1)"
 `
 
 const contextUnit = `[Unit]

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/ucvm/ucvm/internal/qemu"
+	"github.com/ucvm/ucvm/internal/serve"
+)
+
+type result struct {
+	name        string
+	osInit, up  time.Duration
+	fetched     int64
+	cacheKB     int64
+	initrdBytes int64
+}
+
+var (
+	reInit  = regexp.MustCompile(`systemd\[1\]|Welcome to .*Debian`)
+	reUp    = regexp.MustCompile(`UCVM-OS-UP`)
+	reCache = regexp.MustCompile(`UCVM-DEMO cache_kb=(\d+)`)
+)
+
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// serve runs ucvm's server for the demo repository in-process and counts
+// the body bytes it sends.
+func (b *bench) serve() (func(), func() int64, error) {
+	repo, err := serve.Discover(b.work + "/storage")
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := serve.NewHandler([]serve.Repo{repo}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return nil, nil, err
+	}
+	var sent atomic.Int64
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", b.port))
+	if err != nil {
+		return nil, nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(countingWriter{w, &sent}, r)
+	})}
+	go srv.Serve(l)
+	return func() { srv.Close(); h.Close() }, sent.Load, nil
+}
+
+func (b *bench) boot(name, initrd, disk, format string) (result, error) {
+	r := result{name: name}
+	mon := b.path("monitor.sock")
+	id := strings.NewReplacer("(", "", ")", "", ",", "", " ", "-").Replace(name)
+	cfg := qemu.Config{Name: id, Kernel: b.kern.Vmlinux, Initrd: initrd, Append: qemu.AppendDefaults,
+		Firmware: qemu.FirmwareQboot, MemoryMB: 1536, Timeout: b.timeout, Net: &qemu.Net{},
+		Drives: []qemu.Drive{{File: disk, Format: format}}, LogFile: b.path(id + ".console.log"),
+		Extra: []string{"-monitor", "unix:" + mon + ",server,nowait"}}
+	fmt.Printf("booting %s ...\n", name)
+	vm, err := qemu.Start(context.Background(), cfg)
+	if err != nil {
+		return r, err
+	}
+	defer vm.Kill()
+	l, err := vm.WaitFor(reInit, b.timeout)
+	if err != nil {
+		return r, fmt.Errorf("OS init: %w (console: %s)", err, cfg.LogFile)
+	}
+	r.osInit = l.At
+	if l, err = vm.WaitFor(reUp, b.timeout); err != nil {
+		return r, fmt.Errorf("OS up: %w (console: %s)", err, cfg.LogFile)
+	}
+	r.up = l.At
+	time.Sleep(2 * time.Second)
+	for _, ln := range vm.Lines() {
+		if m := reCache.FindStringSubmatch(ln.Text); m != nil {
+			r.cacheKB, _ = strconv.ParseInt(m[1], 10, 64)
+		}
+	}
+	if c, err := net.Dial("unix", mon); err == nil {
+		c.Write([]byte("sendkey ctrl-alt-delete\n"))
+		time.Sleep(300 * time.Millisecond)
+		c.Close()
+	}
+	if err := vm.WaitExit(2 * time.Minute); err != nil {
+		fmt.Printf("  %s did not shut down cleanly: %v\n", name, err)
+	}
+	fmt.Printf("  OS init %.1f s, up %.1f s\n", r.osInit.Seconds(), r.up.Seconds())
+	return r, nil
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/ucvm/ucvm/internal/image/bootbin"
+	"github.com/ucvm/ucvm/internal/image/initrd"
+	"github.com/ucvm/ucvm/internal/image/spec"
+)
+
+func run(name string, args ...string) error {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %w: %s", name, err, out)
+	}
+	return nil
+}
+
+func buildInitrd(o initrd.Options, out string) error {
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	_, err = initrd.Build(o, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ucvmInitrd builds the real bootloader initrd for the demo repository.
+func (b *bench) ucvmInitrd() (string, error) {
+	init := b.path("ucvm-init")
+	if err := bootbin.BuildBootloader(context.Background(), b.root, "./cmd/ucvm-init", init); err != nil {
+		return "", err
+	}
+	out := b.path("ucvm.initrd")
+	br := spec.Branch{Name: "bench", FQRN: b.fqrn, OSPath: "os", Servers: []string{fmt.Sprintf("10.0.2.2:%d", b.port)}, Tag: b.tag}
+	return out, buildInitrd(initrd.Options{Init: init, StrongVersion: "bench", Kernel: b.kern,
+		Modules: []string{"virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4", "overlay", "fuse"},
+		Branch:  br, KeyFiles: []string{filepath.Join(b.work, "keys", b.fqrn+".pub")},
+		CACerts: "/etc/ssl/certs/ca-certificates.crt", Busybox: "/bin/busybox", E2fsprogs: true,
+		Compression: "zstd"}, out)
+}
+
+// classicInit mounts the ext4 disk and switches to it: the minimum any
+// distribution initrd does for a virtio disk with a modular kernel.
+const classicInit = `#!/bin/busybox sh
+B=/bin/busybox
+$B mkdir -p /proc /sys /dev /newroot
+$B mount -t proc proc /proc
+$B mount -t sysfs sysfs /sys
+$B mount -t devtmpfs devtmpfs /dev
+d=$($B ls -d /lib/modules/*)
+for m in $($B cat $d/modules.order.ucvm); do $B insmod $d/$m; done
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 200 ]; do $B sleep 0.05; i=$((i+1)); done
+$B mount -t ext4 /dev/vda /newroot || exec $B sh
+$B umount /proc /sys
+$B umount /dev
+exec $B switch_root /newroot /sbin/init
+`
+
+// classic builds the ext4 disk image of the same tree and its initrd.
+func (b *bench) classic() (string, string, error) {
+	script := b.path("classic-init")
+	if err := os.WriteFile(script, []byte(classicInit), 0o755); err != nil {
+		return "", "", err
+	}
+	out := b.path("classic.initrd")
+	err := buildInitrd(initrd.Options{Init: script, StrongVersion: "classic", Kernel: b.kern,
+		Modules: []string{"virtio_pci", "virtio_blk", "crc32c_generic", "ext4"}, Busybox: "/bin/busybox", Compression: "zstd"}, out)
+	if err != nil {
+		return "", "", err
+	}
+	disk := b.path("classic.img")
+	if err := run("mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-d", filepath.Join(b.work, "osroot", "os"), disk, "2G"); err != nil {
+		return "", "", err
+	}
+	return out, disk, nil
+}
