@@ -109,8 +109,10 @@ func globCross(pat, s string) bool {
 }
 
 // applyDirtab adds empty .cvmfscatalog markers to matching directories
-// (real directories only, not the root) that do not have one yet.
-func applyDirtab(root *node, text string, mtime int64, cs *contents) error {
+// (real directories only, not the root) that do not have one yet. A marker
+// takes its directory's mtime, so an unchanged directory gives an unchanged
+// catalog that the next publish reuses.
+func applyDirtab(root *node, text string, cs *contents) error {
 	d, err := parseDirtab(text)
 	if err != nil {
 		return err
@@ -120,7 +122,7 @@ func applyDirtab(root *node, text string, mtime int64, cs *contents) error {
 			return nil
 		}
 		m := &node{parent: n, hashed: true, e: catalog.Entry{Path: n.e.Path + "/.cvmfscatalog", Name: ".cvmfscatalog",
-			Mode: catalog.ModeRegular | 0o644, Mtime: mtime, MtimeNs: -1, UID: n.e.UID, GID: n.e.GID}}
+			Mode: catalog.ModeRegular | 0o644, Mtime: n.e.Mtime, MtimeNs: -1, UID: n.e.UID, GID: n.e.GID}}
 		if err := cs.process(m, strings.NewReader("")); err != nil {
 			return err
 		}

@@ -165,7 +165,7 @@ func scan(ctx context.Context, o Options, cs *contents) (*node, error) {
 	if err != nil || dirtabText == "" {
 		return root, err
 	}
-	return root, applyDirtab(root, dirtabText, o.Now().Unix(), cs)
+	return root, applyDirtab(root, dirtabText, cs)
 }
 
 // assemble builds the node tree from the scanned entries and content results.

@@ -251,6 +251,9 @@ func TestDirtabCreatesNestedCatalogs(t *testing.T) {
 	if strings.Contains(got, "sw/skip/.cvmfscatalog") {
 		t.Fatal("negative rule ignored")
 	}
+	if res := f.publish(""); res.Stats.CatalogsReused != 2 {
+		t.Fatalf("republish reused %d nested catalogs, want 2", res.Stats.CatalogsReused)
+	}
 }
 
 // TestSameSecondRewrite: a file rewritten with the same size within the
