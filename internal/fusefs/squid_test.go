@@ -1,15 +1,9 @@
 package fusefs_test
 
 import (
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/ucvm/ucvm/internal/testutil"
 	"github.com/ucvm/ucvm/internal/tree"
@@ -17,45 +11,8 @@ import (
 
 // squidProxy runs Debian's squid (memory cache only) on a loopback port.
 func squidProxy(t *testing.T) string {
-	bin := testutil.RequireCommand(t, "squid")
-	dir, err := os.MkdirTemp("", "ucvm-fusefs-squid-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o777) // squid switches to its own user
-	addr := strings.TrimSuffix(strings.TrimPrefix(deadURL(t), "http://"), "/cvmfs/x")
-	conf := fmt.Sprintf("http_port %s\nacl lo src 127.0.0.0/8\nhttp_access allow lo\nhttp_access deny all\n"+
-		"cache_mem 64 MB\nmaximum_object_size_in_memory 16 MB\npid_filename %[2]s/pid\naccess_log stdio:%[2]s/access.log\n"+
-		"cache_log %[2]s/cache.log\ncache_store_log none\ncoredump_dir %[2]s\npinger_enable off\n"+
-		"shutdown_lifetime 0 seconds\ndns_nameservers 127.0.0.1\n", addr, dir)
-	if err := os.WriteFile(filepath.Join(dir, "squid.conf"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-N", "-f", filepath.Join(dir, "squid.conf"))
-	cmd.Dir = dir
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			c.Close()
-			return "http://" + addr
-		}
-	}
-	log, _ := os.ReadFile(filepath.Join(dir, "cache.log"))
-	t.Fatalf("squid did not listen within 30 s:\n%s", log)
-	return ""
+	url, _ := testutil.StartSquid(t, 64, 16)
+	return url
 }
 
 // TestMountThroughSquid: the fixture's trunk through a real squid equals
