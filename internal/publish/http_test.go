@@ -3,39 +3,20 @@ package publish_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
-	"github.com/ucvm/ucvm/internal/fetch"
 	"github.com/ucvm/ucvm/internal/publish"
 	"github.com/ucvm/ucvm/internal/reader"
-	"github.com/ucvm/ucvm/internal/serve"
+	"github.com/ucvm/ucvm/internal/repotest"
 )
 
 // serveStorage serves the fixture's storage with ucvm's own HTTP server on
 // 127.0.0.1 and returns a reader source through the download manager.
 func (f *fixture) serveStorage(t *testing.T) reader.Source {
-	repo, err := serve.Discover(f.storage)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := serve.NewHandler([]serve.Repo{repo}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); h.Close() })
-	cfg := fetch.DefaultConfig()
-	cfg.Hosts = fetch.ParseHostList(srv.URL+"/cvmfs/@fqrn@", fqrn)
-	fe, err := fetch.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reader.FetchSource{F: fe}
+	src, _ := repotest.Serve(t, f.storage, fqrn)
+	return src
 }
 
 // TestRoundTripHTTP publishes every entry kind (a 50 MB random file that is

@@ -4,45 +4,25 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/keys"
-	"github.com/ucvm/ucvm/internal/fetch"
 	"github.com/ucvm/ucvm/internal/publish"
 	"github.com/ucvm/ucvm/internal/reader"
 	"github.com/ucvm/ucvm/internal/replicate"
 	"github.com/ucvm/ucvm/internal/repo"
-	"github.com/ucvm/ucvm/internal/serve"
+	"github.com/ucvm/ucvm/internal/repotest"
 	"github.com/ucvm/ucvm/internal/testutil"
 	"github.com/ucvm/ucvm/internal/tree"
 )
 
 func serveDir(t *testing.T, storage, fqrn string) reader.Source {
 	t.Helper()
-	r, err := serve.Discover(storage)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.FQRN = fqrn
-	h, err := serve.NewHandler([]serve.Repo{r}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); h.Close() })
-	cfg := fetch.DefaultConfig()
-	cfg.Hosts = fetch.ParseHostList(srv.URL+"/cvmfs/@fqrn@", fqrn)
-	fe, err := fetch.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reader.FetchSource{F: fe}
+	src, _ := repotest.Serve(t, storage, fqrn)
+	return src
 }
 
 func listing(t *testing.T, src reader.Source, fqrn string, masters []*rsa.PublicKey, tag string) string {
