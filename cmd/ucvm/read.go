@@ -94,20 +94,28 @@ func (f *repoFlags) open(ctx context.Context, fqrn string) (*reader.Repo, func()
 	return r, func() { r.Close(); cleanup() }, nil
 }
 
+// with returns a RunE that opens the repository named by args[0], calls fn
+// and releases everything afterwards.
+func (f *repoFlags) with(fn func(cmd *cobra.Command, r *reader.Repo, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		r, done, err := f.open(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		defer done()
+		return fn(cmd, r, args)
+	}
+}
+
 func newInfoCmd() *cobra.Command {
 	var f repoFlags
 	c := &cobra.Command{
 		Use:   "info FQRN",
 		Short: "Show the verified manifest of a repository: revision, root hash, timestamps, tags",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, done, err := f.open(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.with(func(cmd *cobra.Command, r *reader.Repo, args []string) error {
 			return printInfo(cmd.Context(), cmd.OutOrStdout(), r)
-		},
+		}),
 	}
 	f.add(c)
 	return c
@@ -147,12 +155,7 @@ func newTagsCmd() *cobra.Command {
 		Use:   "tags FQRN",
 		Short: "List the tags (named snapshots) of a repository",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, done, err := f.open(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.with(func(cmd *cobra.Command, r *reader.Repo, args []string) error {
 			tags, err := r.Tags(cmd.Context())
 			if err != nil {
 				return err
@@ -163,7 +166,7 @@ func newTagsCmd() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", t.Name, t.Revision, time.Unix(t.Timestamp, 0).UTC().Format(time.RFC3339), t.Hash, t.Description)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	f.add(c)
 	return c
@@ -180,18 +183,13 @@ type d f l p c b s; mode octal permission bits; data = SHA-1 of the file content
 the raw symlink target, major,minor for devices, - otherwise. Every file is
 fetched and verified to compute its SHA-1.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, done, err := f.open(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.with(func(cmd *cobra.Command, r *reader.Repo, args []string) error {
 			lines, err := tree.FromRepo(cmd.Context(), r)
 			if err != nil {
 				return err
 			}
 			return tree.Write(cmd.OutOrStdout(), lines)
-		},
+		}),
 	}
 	f.add(c)
 	return c

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ucvm/ucvm/internal/reader"
 )
 
 func newLsCmd() *cobra.Command {
@@ -15,12 +17,7 @@ func newLsCmd() *cobra.Command {
 		Use:   "ls FQRN [PATH]",
 		Short: "List a directory of a repository (verified)",
 		Args:  cobra.RangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, done, err := f.open(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.with(func(cmd *cobra.Command, r *reader.Repo, args []string) error {
 			p := ""
 			if len(args) == 2 {
 				p = args[1]
@@ -39,7 +36,7 @@ func newLsCmd() *cobra.Command {
 					time.Unix(n.Mtime, 0).UTC().Format("2006-01-02 15:04"), name)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	f.add(c)
 	return c
@@ -51,12 +48,7 @@ func newCatCmd() *cobra.Command {
 		Use:   "cat FQRN PATH",
 		Short: "Print a file of a repository; only verified bytes are written",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, done, err := f.open(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.with(func(cmd *cobra.Command, r *reader.Repo, args []string) error {
 			n, err := r.Lookup(cmd.Context(), args[1])
 			if err != nil {
 				return err
@@ -68,7 +60,7 @@ func newCatCmd() *cobra.Command {
 			defer file.Close()
 			_, err = io.Copy(cmd.OutOrStdout(), io.NewSectionReader(file, 0, file.Size()))
 			return err
-		},
+		}),
 	}
 	f.add(c)
 	return c
