@@ -1,7 +1,10 @@
 package publish
 
 import (
+	"os"
+
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io"
 	"sync/atomic"
 	"time"
@@ -20,7 +23,12 @@ func startProgress(w io.Writer, s *Stats) *progress {
 		return p
 	}
 	start := time.Now()
-	t := time.NewTicker(time.Second)
+	tty := isTerminal(w)
+	every, prefix, clear := time.Second, "\r  ", "\r\033[K"
+	if !tty { // logs get a plain line every 10 s and no control characters
+		every, prefix, clear = 10*time.Second, "  ", ""
+	}
+	t := time.NewTicker(every)
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
@@ -33,14 +41,27 @@ func startProgress(w io.Writer, s *Stats) *progress {
 				files := atomic.LoadInt64(&s.Files) + atomic.LoadInt64(&s.FilesReused)
 				b := atomic.LoadInt64(&s.Bytes)
 				secs := time.Since(start).Seconds()
-				fmt.Fprintf(w, "\r  %d files, %.1f MB read, %.0f files/s, %.1f MB/s   ", files, float64(b)/1e6, float64(files)/secs, float64(b)/1e6/secs)
+				fmt.Fprintf(w, "%s%d files, %.1f MB read, %.0f files/s, %.1f MB/s   ", prefix, files, float64(b)/1e6, float64(files)/secs, float64(b)/1e6/secs)
+				if !tty {
+					fmt.Fprintln(w)
+				}
 			}
 		}
 	}()
 	p.stop = func() {
 		close(p.done)
 		<-finished
-		fmt.Fprint(w, "\r\033[K")
+		fmt.Fprint(w, clear)
 	}
 	return p
+}
+
+// isTerminal reports whether w is a terminal (TCGETS succeeds).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
