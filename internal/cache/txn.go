@@ -54,8 +54,12 @@ func (t *txn) Write(p []byte) (int, error) {
 	}
 }
 
-// Reset discards what was written so far.
+// Reset discards what was written so far (nothing to do before the first
+// byte: the reader resets every attempt, and syscalls are the cost here).
 func (t *txn) Reset() error {
+	if t.n == 0 {
+		return nil
+	}
 	t.n = 0
 	if err := t.f.Truncate(0); err != nil {
 		return fmt.Errorf("cache: reset %s: %w", t.key, err)

@@ -41,13 +41,21 @@ func (d *DirCache) Create(h hash.Hash, _ ObjectInfo) (CacheTxn, error) {
 }
 
 type dirTxn struct {
-	f   *os.File
-	dst string
+	f       *os.File
+	dst     string
+	written bool
 }
 
-func (t *dirTxn) Write(p []byte) (int, error) { return t.f.Write(p) }
+func (t *dirTxn) Write(p []byte) (int, error) {
+	t.written = true
+	return t.f.Write(p)
+}
 
 func (t *dirTxn) Reset() error {
+	if !t.written {
+		return nil
+	}
+	t.written = false
 	if _, err := t.f.Seek(0, 0); err != nil {
 		return err
 	}
