@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -198,12 +197,7 @@ func listing(t *testing.T, mnt string) string {
 
 func readFile(t *testing.T, p string) []byte {
 	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(f)
+	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
