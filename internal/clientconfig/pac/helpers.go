@@ -4,51 +4,98 @@ import (
 	"net"
 	"strings"
 
-	"github.com/dop251/goja"
+	"github.com/robertkrimen/otto"
 )
+
+// goFunc is a PAC helper implemented in Go; arguments arrive as strings
+// (missing ones as "undefined", as JavaScript would convert them).
+type goFunc func(vm *otto.Otto, args []string) otto.Value
 
 // install defines the PAC helper functions in vm: the DNS ones in Go,
 // the pure ones in JavaScript.
-func install(vm *goja.Runtime, opt Options) error {
-	resolve := func(host string) goja.Value {
-		if ip, ok := opt.Resolve(host); ok {
-			return vm.ToValue(ip)
-		}
-		return goja.Null()
-	}
-	sets := map[string]any{
-		"dnsResolve":   resolve,
-		"isResolvable": func(host string) bool { _, ok := opt.Resolve(host); return ok },
-		"myIpAddress":  func() string { return opt.MyIP },
-		"isInNet": func(host, pattern, mask string) bool {
-			ip := net.ParseIP(host)
-			if ip == nil {
-				s, ok := opt.Resolve(host)
-				if !ok {
-					return false
-				}
-				ip = net.ParseIP(s)
-			}
-			p, m := net.ParseIP(pattern).To4(), net.ParseIP(mask).To4()
-			ip = ip.To4()
-			if ip == nil || p == nil || m == nil {
-				return false
-			}
-			return ip.Mask(net.IPMask(m)).Equal(p.Mask(net.IPMask(m)))
-		},
-		"__nowParts": func() []int {
-			t := opt.Now()
-			return []int{int(t.Weekday()), t.Day(), int(t.Month()) - 1, t.Year(), t.Hour(), t.Minute(), t.Second()}
-		},
-		"shExpMatch": shExpMatch,
-	}
-	for k, v := range sets {
-		if err := vm.Set(k, v); err != nil {
+func install(vm *otto.Otto, opt Options) error {
+	for name, fn := range goHelpers(opt) {
+		if err := vm.Set(name, wrap(vm, fn)); err != nil {
 			return err
 		}
 	}
-	_, err := vm.RunString(jsHelpers)
+	_, err := vm.Run(jsHelpers)
 	return err
+}
+
+func wrap(vm *otto.Otto, fn goFunc) func(otto.FunctionCall) otto.Value {
+	return func(call otto.FunctionCall) otto.Value {
+		args := make([]string, len(call.ArgumentList))
+		for i, a := range call.ArgumentList {
+			args[i] = a.String()
+		}
+		return fn(vm, args)
+	}
+}
+
+func arg(args []string, i int) string {
+	if i < len(args) {
+		return args[i]
+	}
+	return "undefined"
+}
+
+func val(vm *otto.Otto, v any) otto.Value {
+	out, err := vm.ToValue(v)
+	if err != nil {
+		return otto.UndefinedValue()
+	}
+	return out
+}
+
+func goHelpers(opt Options) map[string]goFunc {
+	return map[string]goFunc{
+		"dnsResolve": func(vm *otto.Otto, a []string) otto.Value {
+			if ip, ok := opt.Resolve(arg(a, 0)); ok {
+				return val(vm, ip)
+			}
+			return otto.NullValue()
+		},
+		"isResolvable": func(vm *otto.Otto, a []string) otto.Value {
+			_, ok := opt.Resolve(arg(a, 0))
+			return val(vm, ok)
+		},
+		"myIpAddress": func(vm *otto.Otto, a []string) otto.Value { return val(vm, opt.MyIP) },
+		"isInNet": func(vm *otto.Otto, a []string) otto.Value {
+			return val(vm, isInNet(opt, arg(a, 0), arg(a, 1), arg(a, 2)))
+		},
+		"shExpMatch": func(vm *otto.Otto, a []string) otto.Value {
+			return val(vm, shExpMatch(arg(a, 0), arg(a, 1)))
+		},
+		"__nowParts": func(vm *otto.Otto, a []string) otto.Value {
+			t := opt.Now()
+			parts := []any{int(t.Weekday()), t.Day(), int(t.Month()) - 1, t.Year(), t.Hour(), t.Minute(), t.Second()}
+			arr, err := vm.Call("Array", nil, parts...)
+			if err != nil {
+				return otto.UndefinedValue()
+			}
+			return arr
+		},
+	}
+}
+
+// isInNet reports whether host (an address, or a name resolved through
+// opt.Resolve) lies in the IPv4 network pattern/mask.
+func isInNet(opt Options, host, pattern, mask string) bool {
+	ip := net.ParseIP(host)
+	if ip == nil {
+		s, ok := opt.Resolve(host)
+		if !ok {
+			return false
+		}
+		ip = net.ParseIP(s)
+	}
+	p, m := net.ParseIP(pattern).To4(), net.ParseIP(mask).To4()
+	ip = ip.To4()
+	if ip == nil || p == nil || m == nil {
+		return false
+	}
+	return ip.Mask(net.IPMask(m)).Equal(p.Mask(net.IPMask(m)))
 }
 
 // shExpMatch matches shell glob patterns (* and ?) against the whole

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dop251/goja"
+	"github.com/robertkrimen/otto"
 )
 
 // ErrPAC: the PAC file could not be evaluated or gave no usable answer.
@@ -55,24 +55,40 @@ func systemResolve(host string) (string, bool) {
 	return addrs[0], true
 }
 
+// errHalt is what the interrupt handler panics with when the time limit
+// expires; Evaluate recovers it.
+var errHalt = errors.New("time limit exceeded")
+
+// maxDepth bounds JavaScript recursion: deep recursion is an error, not a
+// Go stack overflow.
+const maxDepth = 500
+
 // Evaluate runs FindProxyForURL(rawURL, host) of the PAC script src.
-func Evaluate(src, rawURL, host string, opt Options) (string, error) {
+func Evaluate(src, rawURL, host string, opt Options) (answer string, err error) {
 	opt.defaults()
-	vm := goja.New()
-	vm.SetMaxCallStackSize(1000)
-	timer := time.AfterFunc(opt.Timeout, func() { vm.Interrupt("time limit exceeded") })
+	vm := otto.New()
+	vm.SetStackDepthLimit(maxDepth)
+	vm.Interrupt = make(chan func(), 1)
+	timer := time.AfterFunc(opt.Timeout, func() { vm.Interrupt <- func() { panic(errHalt) } })
 	defer timer.Stop()
+	defer func() {
+		if r := recover(); r != nil {
+			if r != errHalt {
+				panic(r)
+			}
+			answer, err = "", fmt.Errorf("%w: %v", ErrPAC, errHalt)
+		}
+	}()
 	if err := install(vm, opt); err != nil {
 		return "", fmt.Errorf("%w: helpers: %v", ErrPAC, err)
 	}
-	if _, err := vm.RunString(src); err != nil {
+	if _, err := vm.Run(src); err != nil {
 		return "", fmt.Errorf("%w: loading script: %v", ErrPAC, err)
 	}
-	fn, ok := goja.AssertFunction(vm.Get("FindProxyForURL"))
-	if !ok {
+	if fn, err := vm.Get("FindProxyForURL"); err != nil || !fn.IsFunction() {
 		return "", fmt.Errorf("%w: the script defines no function FindProxyForURL", ErrPAC)
 	}
-	res, err := fn(goja.Undefined(), vm.ToValue(rawURL), vm.ToValue(host))
+	res, err := vm.Call("FindProxyForURL", nil, rawURL, host)
 	if err != nil {
 		return "", fmt.Errorf("%w: FindProxyForURL: %v", ErrPAC, err)
 	}

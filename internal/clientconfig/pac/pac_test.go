@@ -128,3 +128,25 @@ func FuzzEvaluate(f *testing.F) {
 		}
 	})
 }
+
+// TestCommonIdioms covers what real WPAD files use beyond the helpers:
+// regular expressions, string methods, arrays and loops.
+func TestCommonIdioms(t *testing.T) {
+	src := `var proxies = ["PROXY a:3128", "PROXY b:3128"];
+	function FindProxyForURL(url, host) {
+	  if (/^cvmfs-stratum-one\.cern\.ch$/i.test(host)) return proxies.join("; ");
+	  var parts = host.toLowerCase().split(".");
+	  for (var i = 0; i < parts.length; i++) { if (parts[i] === "direct") return "DIRECT"; }
+	  switch (url.substring(0, 5)) { case "https": return "DIRECT"; default: return "PROXY c:" + (3000 + 128); }
+	}`
+	for _, c := range []struct{ url, host, want string }{
+		{"http://x/", "CVMFS-Stratum-One.cern.ch", "PROXY a:3128; PROXY b:3128"},
+		{"http://x/", "a.Direct.org", "DIRECT"},
+		{"https://x/", "y.org", "DIRECT"},
+		{"http://x/", "y.org", "PROXY c:3128"},
+	} {
+		if got, err := Evaluate(src, c.url, c.host, testOpts()); err != nil || got != c.want {
+			t.Errorf("%s: got %q, %v; want %q", c.host, got, err, c.want)
+		}
+	}
+}
