@@ -66,6 +66,13 @@ func (a *Archive) File(name string, data []byte, perm uint64, kind Kind) {
 	a.entries[name] = &entry{mode: cpio.S_IFREG | perm, data: data, kind: kind}
 }
 
+// Symlink adds a symbolic link name -> target (creating parent directories).
+func (a *Archive) Symlink(name, target string) {
+	name = clean(name)
+	a.Dir(path.Dir(name))
+	a.entries[name] = &entry{mode: cpio.S_IFLNK | 0o777, data: []byte(target)}
+}
+
 // Sizes sums file bytes per kind.
 func (a *Archive) Sizes() map[Kind]int64 {
 	m := map[Kind]int64{}

@@ -31,11 +31,17 @@ func (a *Archive) addE2fsprogs() error {
 		names = append(names, f)
 	}
 	sort.Strings(names)
+	added := map[string]string{} // real path -> first archive name
 	for _, f := range names {
 		real, err := filepath.EvalSymlinks(f)
 		if err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrInput, f, err)
 		}
+		if first, ok := added[real]; ok { // e.g. the loader as /lib64/... and /lib/x86_64-linux-gnu/...
+			a.Symlink(f, "/"+clean(first))
+			continue
+		}
+		added[real] = f
 		if err := a.addFile(f, real, 0o755, KindOther, "e2fsprogs file"); err != nil {
 			return err
 		}

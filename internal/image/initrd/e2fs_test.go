@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/u-root/u-root/pkg/cpio"
+
 	"github.com/ucvm/ucvm/internal/testutil"
 )
 
@@ -30,6 +32,12 @@ func TestE2fsprogsClosureRuns(t *testing.T) {
 			continue
 		}
 		os.MkdirAll(filepath.Dir(p), 0o755)
+		if e.mode&cpio.S_IFMT == cpio.S_IFLNK {
+			if err := os.Symlink(string(e.data), p); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		if err := os.WriteFile(p, e.data, os.FileMode(e.mode&0o777)); err != nil {
 			t.Fatal(err)
 		}
