@@ -167,7 +167,7 @@ func TestFormatExt4AndProbe(t *testing.T) {
 		name  string
 		tools Tools
 	}{
-		{"go-diskfs", Tools{}},
+		{"mkext4", Tools{}},
 		{"mke2fs", Tools{Mke2fs: "/sbin/mke2fs", E2fsck: "/sbin/e2fsck"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -246,17 +246,44 @@ func TestProbeISOAndFAT(t *testing.T) {
 	}
 }
 
-// TestFormatGoSizes formats sizes where one go-diskfs block size fails.
+// TestFormatGoSizes formats odd sizes with the pure-Go formatter.
 func TestFormatGoSizes(t *testing.T) {
 	e2fsck := RequireTool(t, "e2fsck")
-	for _, size := range []int64{64 << 20, 1023 << 20, 1 << 30, 3 << 30} {
+	for _, size := range []int64{64 << 20, 1023<<20 + 4097, 1 << 30, 3<<30 + 40<<20} {
 		p := sparse(t, size)
-		if _, err := (Tools{}).FormatExt4(p, size, ScratchLabel); err != nil {
-			t.Fatalf("%d MiB: %v", size>>20, err)
+		how, err := (Tools{}).FormatExt4(p, size, ScratchLabel)
+		if err != nil || how != "mkext4" {
+			t.Fatalf("%d MiB: %s %v", size>>20, how, err)
 		}
 		if out, err := exec.Command(e2fsck, "-fn", p).CombinedOutput(); err != nil {
 			t.Fatalf("%d MiB: e2fsck: %v\n%s", size>>20, err, out)
 		}
 		os.Remove(p)
+	}
+}
+
+// TestCheckErrorState: the stand-in for e2fsck sees the error record
+// that the kernel (here debugfs) leaves in the superblock.
+func TestCheckErrorState(t *testing.T) {
+	debugfs := RequireTool(t, "debugfs")
+	p := sparse(t, 64<<20)
+	if _, err := (Tools{}).FormatExt4(p, 64<<20, ScratchLabel); err != nil {
+		t.Fatal(err)
+	}
+	msg, bad, err := CheckErrorState(p)
+	if err != nil || bad || !strings.Contains(msg, "no errors") {
+		t.Fatalf("fresh: %q %v %v", msg, bad, err)
+	}
+	for _, c := range []string{"ssv state 3", "ssv error_count 7", "ssv last_error_time 20261122120000", "ssv last_error_func ext4_lookup"} {
+		if out, err := exec.Command(debugfs, "-w", "-R", c, p).CombinedOutput(); err != nil {
+			t.Fatalf("debugfs %s: %v %s", c, err, out)
+		}
+	}
+	msg, bad, err = CheckErrorState(p)
+	if err != nil || !bad || !strings.Contains(msg, "7 errors, last 2026-11-22 12:00:00 in ext4_lookup") {
+		t.Fatalf("with errors: %q %v %v", msg, bad, err)
+	}
+	if _, _, err := CheckErrorState(sparse(t, 1<<20)); err == nil {
+		t.Fatal("no error for an empty device")
 	}
 }

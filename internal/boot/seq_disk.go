@@ -24,7 +24,7 @@ func (b *Boot) stepScratch() {
 	out, err := b.Tools.Fsck(dev)
 	switch {
 	case err == ErrNoFsck:
-		b.logf("fsck", "%v: skipped", err)
+		b.logf("fsck", "%v: the kernel replays the journal at mount", err)
 	case err != nil:
 		b.logf("fsck", "%s", out)
 		b.Con.Warn("file system check of %s: %v", dev, err)
@@ -38,6 +38,9 @@ func (b *Boot) stepScratch() {
 		b.Con.Fail()
 		b.panic("Unable to mount root device %s: %v", dev, err)
 		return
+	}
+	if b.Tools.E2fsck == "" {
+		b.checkErrorState(dev)
 	}
 	if err := CreateLayout(RootRW, Busybox); err != nil {
 		b.Con.Warn("%v", err)
@@ -125,10 +128,6 @@ func (b *Boot) stepResize() {
 		return
 	}
 	b.Con.Start("Resizing root partition %s...", dev.Path())
-	if b.Tools.Resize2fs == "" {
-		b.Con.Result("failed (resize2fs not in the initrd; marker kept)")
-		return
-	}
 	if err := unix.Unmount(RootRW, 0); err != nil {
 		b.Con.Fail()
 		return
@@ -145,13 +144,20 @@ func (b *Boot) stepResize() {
 		if rerr := RereadPartitions(disk.Name, dev.Partition, start, newSize); rerr != nil {
 			b.logf("resize", "re-read: %v", rerr)
 		}
-		var out string
-		out, err = b.Tools.GrowFS(dev.Path())
-		b.logf("resize", "%s", out)
+		if b.Tools.Resize2fs != "" {
+			var out string
+			out, err = b.Tools.GrowFS(dev.Path())
+			b.logf("resize", "%s", out)
+		}
 	}
 	if merr := unix.Mount(dev.Path(), RootRW, "ext4", 0, ""); merr != nil {
 		b.panic("Unable to mount root device after resize: %v", merr)
 		return
+	}
+	if err == nil && b.Tools.Resize2fs == "" {
+		var out string
+		out, err = GrowOnline(RootRW, dev.Path())
+		b.logf("resize", "%s", out)
 	}
 	if err != nil {
 		b.Con.Result("failed (%s)", strings.SplitN(err.Error(), "\n", 2)[0])
@@ -159,6 +165,22 @@ func (b *Boot) stepResize() {
 	}
 	os.Remove(marker)
 	b.Con.OK()
+}
+
+// checkErrorState stands in for e2fsck: after the mount (journal
+// replayed by the kernel) it reads the error record of the superblock and
+// warns on the console when the file system has recorded errors.
+func (b *Boot) checkErrorState(dev string) {
+	msg, bad, err := CheckErrorState(dev)
+	switch {
+	case err != nil:
+		b.logf("fsck", "superblock of %s: %v", dev, err)
+	case bad:
+		b.logf("fsck", "%s", msg)
+		b.Con.Warn("%s; e2fsck is not in the initrd: run e2fsck -fy %s from a rescue system", msg, dev)
+	default:
+		b.logf("fsck", "%s", msg)
+	}
 }
 
 // formatBounded formats with a time limit, so that a stuck device gives a
