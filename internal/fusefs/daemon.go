@@ -148,6 +148,9 @@ func (m *Mounted) mount() error {
 		return fmt.Errorf("mount %s on %s: %w (is /dev/fuse available and the mount point an empty directory?)", m.cfg.FQRN, m.cfg.Mountpoint, err)
 	}
 	m.server = server
+	// Kernels offering FUSE_NO_OPEN_SUPPORT get ENOSYS for OPEN: no OPEN
+	// and RELEASE round trips per file, reads by inode (content.go).
+	f.noOpen.Store(server.KernelSettings().Flags64()&fuse.CAP_NO_OPEN_SUPPORT != 0)
 	return nil
 }
 
@@ -177,6 +180,7 @@ func (m *Mounted) close() {
 	if m.control != nil {
 		m.control.close()
 	}
+	m.FS.closeContents()
 	if s := m.FS.current(); s != nil {
 		s.retired.Store(true)
 		s.maybeClose()

@@ -29,6 +29,11 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 		return nil, 0, syscall.EROFS
 	}
 	f := n.fsys
+	if f.noOpen.Load() {
+		// The kernel treats ENOSYS as success and stops sending OPEN and
+		// RELEASE for this mount: reads arrive without a handle.
+		return nil, 0, syscall.ENOSYS
+	}
 	f.maybeUpdate()
 	s := f.acquire()
 	ctx, cancel := f.opCtx(ctx)
@@ -72,31 +77,44 @@ func (h *handle) file() (File, error) {
 }
 
 func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	h, ok := fh.(*handle)
-	if !ok {
+	h, _ := fh.(*handle)
+	if h == nil && fh != nil {
 		return nil, syscall.EBADF
 	}
-	ctx, cancel := n.fsys.opCtx(ctx)
+	f := n.fsys
+	ctx, cancel := f.opCtx(ctx)
 	defer cancel()
 	// Read into a private buffer: if the deadline passes, the late read
 	// must not write into a buffer go-fuse already reused.
 	size := len(dest)
 	buf, err := bounded(ctx, func() ([]byte, error) {
-		file, err := h.file()
+		if h != nil {
+			file, err := h.file()
+			if err != nil {
+				return nil, err
+			}
+			return readAt(file, size, off)
+		}
+		c, err := f.getContent(n) // no-open mode
 		if err != nil {
 			return nil, err
 		}
-		b := make([]byte, size)
-		k, err := file.ReadAt(b, off)
-		if err != nil && k < size && !isEOF(err) {
-			return nil, err
-		}
-		return b[:k], nil
+		defer f.putContent(c)
+		return readAt(c.f, size, off)
 	})
 	if err != nil {
 		return nil, n.fsys.errnoIO("read", n.path, err)
 	}
 	return fuse.ReadResultData(buf), 0
+}
+
+func readAt(file File, size int, off int64) ([]byte, error) {
+	b := make([]byte, size)
+	k, err := file.ReadAt(b, off)
+	if err != nil && k < size && !isEOF(err) {
+		return nil, err
+	}
+	return b[:k], nil
 }
 
 func (n *node) Release(ctx context.Context, fh fs.FileHandle) syscall.Errno {
@@ -120,6 +138,18 @@ func (h *handle) release(f *FS) {
 		f.cfg.Cache.Release(h.held...)
 	}
 	f.releaseSnap(h.snap)
+}
+
+// acquireGen returns revision gen, kept open until releaseSnap, or nil if
+// it is closed already.
+func (f *FS) acquireGen(gen uint64) *snapshot {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	s := f.live[gen]
+	if s != nil {
+		s.refs.Add(1)
+	}
+	return s
 }
 
 // acquire returns the current revision and keeps it open until releaseSnap.

@@ -54,6 +54,7 @@ type snapshot struct {
 	root    *Node
 	refs    atomic.Int64
 	retired atomic.Bool
+	owner   *FS
 }
 
 // FS is the mounted file system state shared by all nodes.
@@ -67,6 +68,9 @@ type FS struct {
 	cur       *snapshot
 	gen       uint64
 	offline   bool
+	live      map[uint64]*snapshot // revisions not closed yet, by generation
+	contents  *contents            // files read without a handle
+	noOpen    atomic.Bool          // the kernel sends no OPEN/RELEASE (reads by inode)
 	nextCheck atomic.Int64 // unix nanoseconds
 	updating  sync.Mutex
 	onSwitch  func(RepoInfo)
@@ -93,7 +97,8 @@ func (c *Config) defaults() {
 // NewFS serves tree; open is used for updates (nil: never update).
 func NewFS(cfg Config, tree Tree, open Opener) (*FS, error) {
 	cfg.defaults()
-	f := &FS{cfg: cfg, open: open, log: cfg.Logger, started: time.Now()}
+	f := &FS{cfg: cfg, open: open, log: cfg.Logger, started: time.Now(),
+		live: map[uint64]*snapshot{}, contents: newContents()}
 	if err := f.install(tree); err != nil {
 		return nil, err
 	}
@@ -110,7 +115,8 @@ func (f *FS) install(tree Tree) error {
 	}
 	f.mu.Lock()
 	f.gen++
-	s := &snapshot{tree: tree, info: tree.Info(), gen: f.gen, root: root}
+	s := &snapshot{tree: tree, info: tree.Info(), gen: f.gen, root: root, owner: f}
+	f.live[s.gen] = s
 	old := f.cur
 	f.cur = s
 	f.mu.Unlock()
@@ -122,8 +128,20 @@ func (f *FS) install(tree Tree) error {
 	return nil
 }
 
+// maybeClose closes a retired revision nobody uses; under the FS lock, so
+// that acquireGen never returns a closed revision.
 func (s *snapshot) maybeClose() {
-	if s.retired.Load() && s.refs.Load() == 0 && s.retired.CompareAndSwap(true, false) {
+	if !s.retired.Load() || s.refs.Load() != 0 {
+		return
+	}
+	f := s.owner
+	f.mu.Lock()
+	closeIt := s.refs.Load() == 0 && s.retired.CompareAndSwap(true, false)
+	if closeIt {
+		delete(f.live, s.gen)
+	}
+	f.mu.Unlock()
+	if closeIt {
 		s.tree.Close()
 	}
 }

@@ -1,0 +1,180 @@
+package fusefs
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ucvm/ucvm/internal/cvmfs/hash"
+)
+
+// ErrStale: a chunked file of a revision that is no longer mounted changed
+// in the mounted one; the reader has to open it again.
+var ErrStale = errors.New("file changed in a newer revision")
+
+// maxContents bounds the files kept open for reads without a handle (the
+// kernel's no-open mode). Small objects are served from memory, so this
+// also bounds the daemon's memory (see reader.MemObjectMax).
+const maxContents = 64
+
+// content is the opened content of one file for reads without a handle.
+type content struct {
+	n      *node
+	ready  chan struct{} // closed once f/err are set
+	f      File
+	err    error
+	snap   *snapshot
+	held   hash.Hash // marked in use in the cache while open
+	cancel context.CancelFunc
+	users  int  // reads in progress (contents.mu)
+	gone   bool // evicted; closed when users drops to 0
+	elem   *list.Element
+}
+
+// contents keeps the last files read open (most recently used first): in
+// no-open mode the kernel sends READs only, and a file larger than one
+// read arrives as several READs.
+type contents struct {
+	mu  sync.Mutex
+	m   map[*node]*content
+	lru *list.List
+}
+
+func newContents() *contents { return &contents{m: map[*node]*content{}, lru: list.New()} }
+
+// get returns n's content, opening it (downloading if needed) on a miss;
+// the caller must put it back. Concurrent reads of one file share one open.
+func (f *FS) getContent(n *node) (*content, error) {
+	cs := f.contents
+	cs.mu.Lock()
+	if c := cs.m[n]; c != nil {
+		c.users++
+		cs.lru.MoveToFront(c.elem)
+		cs.mu.Unlock()
+		<-c.ready
+		if c.err != nil {
+			f.putContent(c)
+			return nil, c.err
+		}
+		return c, nil
+	}
+	c := &content{n: n, ready: make(chan struct{}), users: 1}
+	c.elem = cs.lru.PushFront(c)
+	cs.m[n] = c
+	old := cs.trimLocked(maxContents)
+	cs.mu.Unlock()
+	for _, o := range old {
+		f.closeContent(o)
+	}
+	c.f, c.snap, c.held, c.cancel, c.err = f.openContent(n)
+	if c.err != nil {
+		cs.mu.Lock()
+		if cs.m[n] == c {
+			delete(cs.m, n)
+			cs.lru.Remove(c.elem)
+			c.gone = true
+		}
+		cs.mu.Unlock()
+	}
+	close(c.ready)
+	if c.err != nil {
+		f.putContent(c)
+		return nil, c.err
+	}
+	return c, nil
+}
+
+// putContent ends one read; an evicted content is closed by its last user.
+func (f *FS) putContent(c *content) {
+	cs := f.contents
+	cs.mu.Lock()
+	c.users--
+	closeNow := c.gone && c.users == 0
+	cs.mu.Unlock()
+	if closeNow {
+		f.closeContent(c)
+	}
+}
+
+// trimLocked evicts the least recently used contents beyond max; it returns
+// those nobody reads any more (to be closed outside the lock).
+func (cs *contents) trimLocked(max int) []*content {
+	var out []*content
+	for cs.lru.Len() > max {
+		c := cs.lru.Remove(cs.lru.Back()).(*content)
+		delete(cs.m, c.n)
+		c.gone = true
+		if c.users == 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// closeContents closes everything (unmount).
+func (f *FS) closeContents() {
+	f.contents.mu.Lock()
+	old := f.contents.trimLocked(0)
+	f.contents.mu.Unlock()
+	for _, c := range old {
+		f.closeContent(c)
+	}
+}
+
+func (f *FS) closeContent(c *content) {
+	if c.err != nil || c.f == nil {
+		return
+	}
+	c.cancel()
+	c.f.Close()
+	if f.cfg.Cache != nil && !c.held.IsZero() {
+		f.cfg.Cache.Release(c.held)
+	}
+	f.releaseSnap(c.snap)
+}
+
+// openContent opens n's content in n's own revision. If that revision is
+// closed already (no file of it was open while the mount moved on), whole
+// files are still found by their content hash; a chunked file is opened in
+// the mounted revision only if its content did not change.
+func (f *FS) openContent(n *node) (File, *snapshot, hash.Hash, context.CancelFunc, error) {
+	e := n.ent
+	if e == nil || !e.IsRegular() {
+		return nil, nil, hash.Hash{}, nil, fmt.Errorf("%s: not a regular file", n.path)
+	}
+	// The File downloads chunks lazily with this context: it lives as
+	// long as the content, every read is bounded by its own deadline.
+	fctx, cancel := context.WithCancel(context.Background())
+	octx, ocancel := context.WithTimeout(fctx, f.cfg.OpTimeout)
+	defer ocancel()
+	s := f.acquireGen(n.gen)
+	if s == nil {
+		s = f.acquire()
+		if e.IsChunked() {
+			ne, err := s.tree.Lookup(octx, n.path)
+			if err != nil || e.Hash.IsZero() || !ne.Hash.Equal(e.Hash) {
+				f.releaseSnap(s)
+				cancel()
+				return nil, nil, hash.Hash{}, nil, fmt.Errorf("%w: %s (open it again)", ErrStale, n.path)
+			}
+			e = ne
+		}
+	}
+	var held hash.Hash
+	if f.cfg.Cache != nil && !e.Hash.IsZero() {
+		held = e.Hash
+		f.cfg.Cache.Acquire(held)
+	}
+	file, err := s.tree.Open(fctx, e)
+	if err != nil {
+		if !held.IsZero() {
+			f.cfg.Cache.Release(held)
+		}
+		f.releaseSnap(s)
+		cancel()
+		return nil, nil, hash.Hash{}, nil, err
+	}
+	return file, s, held, cancel, nil
+}
