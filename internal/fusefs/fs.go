@@ -71,7 +71,7 @@ type FS struct {
 	live      map[uint64]*snapshot // revisions not closed yet, by generation
 	contents  *contents            // files read without a handle
 	noOpen    atomic.Bool          // the kernel sends no OPEN/RELEASE (reads by inode)
-	nextCheck atomic.Int64 // unix nanoseconds
+	nextCheck atomic.Int64         // unix nanoseconds
 	updating  sync.Mutex
 	onSwitch  func(RepoInfo)
 }
