@@ -16,11 +16,11 @@ const (
 	flexSize       = 16
 	firstIno       = 11
 	maxExtentLen   = 32768
-	minBlocks      = 4096          // 16 MiB: room for the metadata and a 4 MiB journal
-	maxBlocks      = 1 << 32       // 16 TiB initial size (online growth may go beyond)
-	defaultRatio   = 16384         // bytes per inode, like mke2fs.conf
-	defaultReserve = 1.0           // percent of blocks reserved for root
-	extraIsize     = 32            // i_extra_isize of every inode written
+	minBlocks      = 4096    // 16 MiB: room for the metadata and a 4 MiB journal
+	maxBlocks      = 1 << 32 // 16 TiB initial size (online growth may go beyond)
+	defaultRatio   = 16384   // bytes per inode, like mke2fs.conf
+	defaultReserve = 1.0     // percent of blocks reserved for root
+	extraIsize     = 32      // i_extra_isize of every inode written
 	rootIno        = 2
 	journalIno     = 8
 	lostFoundIno   = 11
