@@ -19,8 +19,8 @@ func (r *Report) WriteText(w io.Writer) {
 	sort.Strings(branches)
 	for _, b := range branches {
 		st := r.Initrds[b]
-		fmt.Fprintf(w, "initrd %s: %s compressed, %s raw = init %s + %d modules %s + busybox %s + other %s\n",
-			b, mb(st.CompressedBytes), mb(st.RawBytes), mb(st.InitBytes), len(st.Modules), mb(st.ModuleBytes), mb(st.BusyboxBytes), mb(st.OtherBytes))
+		fmt.Fprintf(w, "initrd %s: %s compressed (%s), %s raw = init %s + %d modules %s + busybox %s + other %s\n",
+			b, mb(st.CompressedBytes), st.Compressor, mb(st.RawBytes), mb(st.InitBytes), len(st.Modules), mb(st.ModuleBytes), mb(st.BusyboxBytes), mb(st.OtherBytes))
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "file\tbytes\tseconds\t")

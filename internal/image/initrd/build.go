@@ -38,6 +38,7 @@ type Stats struct {
 	InitBytes, ModuleBytes, BusyboxBytes, OtherBytes int64
 	Modules                                          []string // load order
 	RawBytes, CompressedBytes                        int64
+	Compressor                                       string // encoder that ran, e.g. "zstd -19"
 }
 
 // ErrInput marks missing or bad build inputs.
@@ -177,7 +178,7 @@ func Build(o Options, w io.Writer) (Stats, error) {
 	st := Stats{InitBytes: sz[KindInit], ModuleBytes: sz[KindModule], BusyboxBytes: sz[KindBusybox],
 		OtherBytes: sz[KindOther], Modules: order, RawBytes: int64(raw.Len())}
 	cw := &countWriter{w: w}
-	if err := Compress(cw, raw.Bytes(), o.Compression); err != nil {
+	if st.Compressor, err = Compress(cw, raw.Bytes(), o.Compression); err != nil {
 		return st, err
 	}
 	st.CompressedBytes = cw.n
@@ -193,31 +194,4 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// Compress writes data compressed in a format the kernel unpacks.
-func Compress(w io.Writer, data []byte, compression string) error {
-	switch compression {
-	case "zstd":
-		enc, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedBestCompression),
-			zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(8<<20))
-		if err != nil {
-			return err
-		}
-		if _, err := enc.Write(data); err != nil {
-			enc.Close()
-			return err
-		}
-		return enc.Close()
-	case "xz":
-		xw, err := xz.WriterConfig{CheckSum: xz.CRC32, DictCap: 8 << 20}.NewWriter(w)
-		if err != nil {
-			return err
-		}
-		if _, err := xw.Write(data); err != nil {
-			return err
-		}
-		return xw.Close()
-	}
-	return fmt.Errorf("%w: compression %q: want zstd or xz", ErrInput, compression)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -153,18 +154,54 @@ func TestLayoutAndReproducible(t *testing.T) {
 	}
 }
 
-func TestXZUsesCRC32(t *testing.T) {
-	var buf bytes.Buffer
-	if err := Compress(&buf, []byte("hello initrd"), "xz"); err != nil {
-		t.Fatal(err)
+// TestCompressors round-trips data through every encoder, the external
+// tools (when installed) and the pure-Go fallbacks, and checks that xz
+// streams carry the CRC32 check the kernel's decoder needs.
+func TestCompressors(t *testing.T) {
+	data := bytes.Repeat([]byte("hello initrd \x00\x01"), 5000)
+	for _, fallback := range []bool{false, true} {
+		if fallback {
+			lookPath = func(string) (string, error) { return "", exec.ErrNotFound }
+			t.Cleanup(func() { lookPath = exec.LookPath })
+		}
+		for _, c := range []string{"zstd", "xz"} {
+			var buf bytes.Buffer
+			enc, err := Compress(&buf, data, c)
+			if err != nil {
+				t.Fatalf("%s: %v", c, err)
+			}
+			if c == "xz" && (buf.Len() < 8 || buf.Bytes()[7] != 0x01) {
+				t.Fatalf("%s: xz stream flags % x, want CRC32 (0x01)", enc, buf.Bytes()[:8])
+			}
+			if got := decompress(t, c, buf.Bytes()); !bytes.Equal(got, data) {
+				t.Fatalf("%s: round trip differs", enc)
+			}
+		}
 	}
-	// Stream flags byte 7: check type 0x01 = CRC32 (the kernel rejects CRC64).
-	if b := buf.Bytes(); len(b) < 8 || b[7] != 0x01 {
-		t.Fatalf("xz stream flags % x", buf.Bytes()[:8])
-	}
-	if err := Compress(&buf, nil, "lz4"); !errors.Is(err, ErrInput) {
+	if _, err := Compress(io.Discard, nil, "lz4"); !errors.Is(err, ErrInput) {
 		t.Fatalf("bad compression: %v", err)
 	}
+}
+
+func decompress(t *testing.T, c string, b []byte) []byte {
+	t.Helper()
+	var r io.Reader
+	var err error
+	if c == "xz" {
+		r, err = xz.NewReader(bytes.NewReader(b))
+	} else {
+		var d *zstd.Decoder
+		d, err = zstd.NewReader(bytes.NewReader(b))
+		r = d
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestBadInputs(t *testing.T) {
