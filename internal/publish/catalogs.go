@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/catalog"
+	"github.com/ucvm/ucvm/internal/cvmfs/catalog/catwrite"
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 	"github.com/ucvm/ucvm/internal/repo"
 )
@@ -217,7 +218,7 @@ func (b *catalogs) digest(rows []*node, root *node, nested []catalog.NestedRef) 
 func (b *catalogs) write(rows []*node, root *node, nested []catalog.NestedRef, self, subtree catalog.Counters, digest string) (catalog.NestedRef, error) {
 	b.seq++
 	path := filepath.Join(b.work, "catalog-"+strconv.Itoa(b.seq)+".db")
-	w, err := catalog.Create(path)
+	w, err := catwrite.Create(path)
 	if err != nil {
 		return catalog.NestedRef{}, err
 	}
@@ -242,7 +243,7 @@ func (b *catalogs) write(rows []*node, root *node, nested []catalog.NestedRef, s
 	return catalog.NestedRef{Path: root.e.Path, Hash: h, Size: st.Size()}, nil
 }
 
-func (b *catalogs) fill(w *catalog.Writer, rows []*node, root *node, nested []catalog.NestedRef, self, subtree catalog.Counters, digest string) error {
+func (b *catalogs) fill(w *catwrite.Writer, rows []*node, root *node, nested []catalog.NestedRef, self, subtree catalog.Counters, digest string) error {
 	isRoot := root.e.Path == ""
 	for _, r := range rows {
 		e := r.e

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 	"github.com/ucvm/ucvm/internal/cvmfs/history"
+	"github.com/ucvm/ucvm/internal/cvmfs/history/histwrite"
 	"github.com/ucvm/ucvm/internal/cvmfs/keys"
 	"github.com/ucvm/ucvm/internal/cvmfs/manifest"
 	"github.com/ucvm/ucvm/internal/cvmfs/object"
@@ -118,15 +119,15 @@ func (s *Storage) putExact(data []byte, suffix byte) (hash.Hash, error) {
 
 func (s *Storage) commitHistory(work, fqrn string, prev *manifest.Manifest, rev Revision) (hash.Hash, error) {
 	path := filepath.Join(work, "history.db")
-	var db *history.DB
+	var db *histwrite.DB
 	var err error
 	if prev != nil && !prev.History.IsZero() {
 		if err = s.inflateTo(prev.History, hash.SuffixHistory, path); err != nil {
 			return hash.Hash{}, err
 		}
-		db, err = history.Open(path)
+		db, err = histwrite.Open(path)
 	} else {
-		db, err = history.Create(path, fqrn)
+		db, err = histwrite.Create(path, fqrn)
 	}
 	if err != nil {
 		return hash.Hash{}, err
@@ -152,20 +153,20 @@ func (s *Storage) commitHistory(work, fqrn string, prev *manifest.Manifest, rev 
 
 func (s *Storage) commitReflog(work, fqrn string, m *manifest.Manifest, now time.Time) (hash.Hash, error) {
 	path := filepath.Join(work, "reflog.db")
-	var rl *history.Reflog
+	var rl *histwrite.Reflog
 	old, err := s.ReadFile(".cvmfsreflog")
 	if err == nil {
 		if err = os.WriteFile(path, old, 0o600); err == nil {
-			rl, err = history.OpenReflog(path, false)
+			rl, err = histwrite.OpenReflog(path, false)
 		}
 	} else if os.IsNotExist(err) {
-		rl, err = history.CreateReflog(path, fqrn)
+		rl, err = histwrite.CreateReflog(path, fqrn)
 	}
 	if err != nil {
 		return hash.Hash{}, fmt.Errorf("reflog: %w", err)
 	}
-	for _, r := range []history.Ref{{Hash: m.RootCatalog, Type: history.RefCatalog}, {Hash: m.Certificate, Type: history.RefCertificate},
-		{Hash: m.History, Type: history.RefHistory}, {Hash: m.MetaInfo, Type: history.RefMetainfo}} {
+	for _, r := range []histwrite.Ref{{Hash: m.RootCatalog, Type: histwrite.RefCatalog}, {Hash: m.Certificate, Type: histwrite.RefCertificate},
+		{Hash: m.History, Type: histwrite.RefHistory}, {Hash: m.MetaInfo, Type: histwrite.RefMetainfo}} {
 		if r.Hash.IsZero() {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/catalog"
+	"github.com/ucvm/ucvm/internal/cvmfs/catalog/catwrite"
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 	"github.com/ucvm/ucvm/internal/cvmfs/keys"
 	"github.com/ucvm/ucvm/internal/cvmfs/manifest"
@@ -103,7 +104,7 @@ func (s *Storage) emptyRoot(now time.Time) (hash.Hash, int64, error) {
 	}
 	defer os.RemoveAll(work)
 	path := filepath.Join(work, "root.db")
-	w, err := catalog.Create(path)
+	w, err := catwrite.Create(path)
 	if err != nil {
 		return hash.Hash{}, 0, err
 	}

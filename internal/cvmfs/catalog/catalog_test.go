@@ -4,81 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 )
-
-func TestWriteRead(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "c.db")
-	w, err := Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := hash.Sum(hash.SHA1, []byte("x"))
-	entries := []*Entry{
-		{Path: "", Mode: ModeDir | 0o755, Size: 4096, Flags: FlagDir, Hardlinks: 3, MtimeNs: -1},
-		{Path: "/f", Name: "f", Mode: ModeRegular | 0o4755, Size: 1, Flags: FlagFile, Hash: h, Hardlinks: 1, UID: 7, GID: 8, MtimeNs: 12},
-		{Path: "/l", Name: "l", Mode: ModeSymlink | 0o777, Size: 11, Flags: FlagFile | FlagLink, Symlink: "$(X:-a)/b", Hardlinks: 1, MtimeNs: -1},
-		{Path: "/c", Name: "c", Mode: ModeChar | 0o666, Size: int64(Makedev(1, 3)), Flags: FlagFile | FlagFileSpecial, Hardlinks: 1, MtimeNs: -1},
-		{Path: "/big", Name: "big", Mode: ModeRegular | 0o644, Size: 10, Flags: FlagFile | FlagFileChunk, Hardlinks: 1, MtimeNs: -1},
-	}
-	for i, e := range entries {
-		var x map[string][]byte
-		if e.Name == "f" {
-			x = map[string][]byte{"user.a": []byte("1"), "user.b": nil}
-		}
-		if err := w.Add(e, x, i == 0); err != nil {
-			t.Fatal(err)
-		}
-	}
-	chunks := []Chunk{{Offset: 0, Size: 4, Hash: h}, {Offset: 4, Size: 6, Hash: h}}
-	if err := w.AddChunks("/big", chunks); err != nil {
-		t.Fatal(err)
-	}
-	w.SetProperty("schema", SchemaVersion)
-	w.SetProperty("schema_revision", "7")
-	w.SetProperty("revision", "3")
-	w.SetCounters(Counters{"regular": 2}, Counters{})
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p + "-journal"); err == nil {
-		t.Fatal("journal left behind")
-	}
-	c, err := Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if c.PropInt("revision", 0) != 3 {
-		t.Fatal("revision property")
-	}
-	f, err := c.Lookup("/f")
-	if err != nil || !f.Hash.Equal(h) || f.Perm() != 0o4755 || f.UID != 7 || f.MtimeNs != 12 || !f.HasXattrs {
-		t.Fatalf("%+v %v", f, err)
-	}
-	x, err := c.Xattrs(f)
-	if err != nil || string(x["user.a"]) != "1" || len(x) != 2 {
-		t.Fatalf("xattrs %q %v", x, err)
-	}
-	dev, _ := c.Lookup("/c")
-	if ma, mi := dev.Rdev(); ma != 1 || mi != 3 {
-		t.Fatalf("rdev %d,%d", ma, mi)
-	}
-	list, _ := c.List("")
-	if len(list) != 4 {
-		t.Fatalf("%d children", len(list))
-	}
-	big, _ := c.Lookup("/big")
-	got, err := c.Chunks(big)
-	if err != nil || len(got) != 2 || got[1].Offset != 4 {
-		t.Fatalf("chunks %+v %v", got, err)
-	}
-	cnt, _ := c.Counters()
-	if len(cnt) != 24 || cnt["self_regular"] != 2 {
-		t.Fatalf("counters %v", cnt)
-	}
-}
 
 func TestMakedevRoundTrip(t *testing.T) {
 	for _, d := range [][2]uint32{{1, 3}, {7, 0}, {259, 65536}, {4095, 255}} {
@@ -130,27 +56,4 @@ func FuzzCatalogFile(f *testing.F) {
 		}
 		c.Nested()
 	})
-}
-
-// TestWriterFileHeader: the written file is a plain rollback-journal
-// database (header bytes 18/19 = 1, not WAL), as the original client needs.
-func TestWriterFileHeader(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "c.db")
-	w, err := Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Add(&Entry{Path: "", Mode: ModeDir | 0o755, Flags: FlagDir, Hardlinks: 2, MtimeNs: -1}, nil, true)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	if string(b[:16]) != "SQLite format 3\x00" || b[18] != 1 || b[19] != 1 {
-		t.Fatalf("header % x", b[:20])
-	}
-	for _, side := range []string{"-journal", "-wal", "-shm"} {
-		if _, err := os.Stat(p + side); err == nil {
-			t.Fatalf("%s file left behind", side)
-		}
-	}
 }

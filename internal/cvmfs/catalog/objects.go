@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
+	"github.com/ucvm/ucvm/internal/sqlite"
 )
 
 // ObjectRef names a content object referenced by a catalog.
@@ -15,53 +16,56 @@ type ObjectRef struct {
 // Objects lists the distinct content objects of this catalog: file objects
 // and chunks (external files excluded), as a stratum-1 enumerates them.
 func (c *Catalog) Objects() ([]ObjectRef, error) {
-	rows, err := c.db.Query(`SELECT DISTINCT hash, flags FROM catalog WHERE hash IS NOT NULL AND (flags & ?) = 0`, FlagFileExternal)
-	if err != nil {
-		return nil, err
-	}
 	var out []ObjectRef
 	seen := map[string]bool{}
-	for rows.Next() {
-		var blob []byte
-		var flags int64
-		if err := rows.Scan(&blob, &flags); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	add := func(flags int64, digest []byte, suffix byte) error {
 		e := Entry{Flags: uint32(flags)}
-		h, err := hash.FromDigest(e.HashAlgorithm(), blob)
+		h, err := hash.FromDigest(e.HashAlgorithm(), digest)
 		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("catalog object list: %w", err)
+			return fmt.Errorf("catalog object list: %w", err)
 		}
-		if !seen[h.String()] {
-			seen[h.String()] = true
-			out = append(out, ObjectRef{Hash: h, Suffix: hash.SuffixNone})
+		if k := h.String() + string(suffix); !seen[k] {
+			seen[k] = true
+			out = append(out, ObjectRef{Hash: h, Suffix: suffix})
 		}
+		return nil
 	}
-	rows.Close()
-	crow, err := c.db.Query(`SELECT DISTINCT chunks.hash, catalog.flags FROM chunks JOIN catalog ON chunks.md5path_1 = catalog.md5path_1 AND chunks.md5path_2 = catalog.md5path_2`)
+	err := c.cat.Scan(func(r *sqlite.Row) error {
+		blob, flags := r.Column(c.col.hash), r.Column(c.col.flags).Int()
+		if blob.IsNull() || flags&FlagFileExternal != 0 {
+			return nil
+		}
+		return add(flags, blob.B, hash.SuffixNone)
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer crow.Close()
-	for crow.Next() {
-		var blob []byte
-		var flags int64
-		if err := crow.Scan(&blob, &flags); err != nil {
-			return nil, err
-		}
-		e := Entry{Flags: uint32(flags)}
-		h, err := hash.FromDigest(e.HashAlgorithm(), blob)
-		if err != nil {
-			return nil, fmt.Errorf("catalog chunk list: %w", err)
-		}
-		if !seen[h.String()+"P"] {
-			seen[h.String()+"P"] = true
-			out = append(out, ObjectRef{Hash: h, Suffix: hash.SuffixPartial})
-		}
+	chunks, err := c.table("chunks")
+	if err != nil {
+		return nil, err
 	}
-	return out, crow.Err()
+	p1, p2, hx := chunks.ColumnIndex("md5path_1"), chunks.ColumnIndex("md5path_2"), chunks.ColumnIndex("hash")
+	if p1 < 0 || p2 < 0 || hx < 0 {
+		return nil, fmt.Errorf("%w: chunks table lacks md5path/hash", ErrSchema)
+	}
+	type chunkRef struct {
+		key    []sqlite.Value
+		digest []byte
+	}
+	var refs []chunkRef
+	err = chunks.Scan(func(r *sqlite.Row) error {
+		refs = append(refs, chunkRef{[]sqlite.Value{r.Column(p1), r.Column(p2)}, r.Column(hx).Bytes()})
+		return nil
+	})
+	for _, ref := range refs {
+		if err != nil {
+			break
+		}
+		err = c.cat.Where(pathCols, ref.key, func(owner *sqlite.Row) error {
+			return add(owner.Column(c.col.flags).Int(), ref.digest, hash.SuffixPartial)
+		})
+	}
+	return out, err
 }
 
 // NestedOnly lists the nested catalogs without bind mountpoints (what
@@ -71,24 +75,19 @@ func (c *Catalog) NestedOnly() ([]NestedRef, error) {
 	if err != nil || c.Revision < 4 {
 		return all, err
 	}
-	binds := map[string]bool{}
-	rows, err := c.db.Query(`SELECT path FROM bind_mountpoints`)
+	binds, err := c.refs("bind_mountpoints", true)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, err
-		}
-		binds[p] = true
+	skip := map[string]bool{}
+	for _, b := range binds {
+		skip[b.Path] = true
 	}
 	out := all[:0]
 	for _, r := range all {
-		if !binds[r.Path] {
+		if !skip[r.Path] {
 			out = append(out, r)
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }

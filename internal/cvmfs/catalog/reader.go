@@ -1,16 +1,13 @@
 package catalog
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
-	_ "modernc.org/sqlite" // pure-Go SQLite: catalogs must be readable without cgo (bootloader)
-
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
+	"github.com/ucvm/ucvm/internal/sqlite"
 )
 
 // ErrNotFound reports a path without a row in this catalog.
@@ -26,24 +23,23 @@ type NestedRef struct {
 	Size int64
 }
 
-// Catalog is an open, read-only catalog database.
+// Catalog is an open, read-only catalog database. It is safe for
+// concurrent use.
 type Catalog struct {
-	db         *sql.DB
+	db         *sqlite.DB
 	Schema     float64
 	Revision   int // schema_revision
 	Props      map[string]string
 	RootPrefix string
-	cols       string
-	lookup     *sql.Stmt
-	list       *sql.Stmt
+	cat        *sqlite.Table
+	col        entryCols
 }
 
 // Open opens the inflated catalog file at path read-only.
 func Open(path string) (*Catalog, error) {
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?mode=ro&immutable=1"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqlite.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("catalog %s: %w: %w", path, ErrSchema, err)
 	}
 	c := &Catalog{db: db, Props: map[string]string{}}
 	if err := c.init(); err != nil {
@@ -54,42 +50,40 @@ func Open(path string) (*Catalog, error) {
 }
 
 func (c *Catalog) init() error {
-	rows, err := c.db.Query(`SELECT key, value FROM properties`)
+	props, err := c.table("properties")
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrSchema, err)
+		return err
 	}
-	for rows.Next() {
-		var k string
-		var v sql.NullString
-		if err := rows.Scan(&k, &v); err != nil {
-			rows.Close()
-			return err
-		}
-		c.Props[k] = v.String
+	k, v := props.ColumnIndex("key"), props.ColumnIndex("value")
+	if k < 0 || v < 0 {
+		return fmt.Errorf("%w: properties table without key/value columns", ErrSchema)
 	}
-	rows.Close()
+	err = props.Scan(func(r *sqlite.Row) error {
+		c.Props[r.Column(k).String()] = r.Column(v).String()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	c.Schema, _ = strconv.ParseFloat(c.Props["schema"], 64)
 	c.Revision, _ = strconv.Atoi(c.Props["schema_revision"])
 	c.RootPrefix = c.Props["root_prefix"]
 	if c.Schema < 2.35 || c.Schema > 2.55 {
 		return fmt.Errorf("%w: schema %q (supported: 2.4, 2.5)", ErrSchema, c.Props["schema"])
 	}
-	c.cols = `hash, hardlinks, size, mode, mtime, flags, name, symlink, uid, gid, rowid, `
-	switch {
-	case c.Revision < 2:
-		c.cols += `0, NULL`
-	case c.Revision < 7:
-		c.cols += `xattr IS NOT NULL, NULL`
-	default:
-		c.cols += `xattr IS NOT NULL, mtimens`
+	if c.cat, err = c.table("catalog"); err != nil {
+		return err
 	}
-	if c.lookup, err = c.db.Prepare(`SELECT ` + c.cols + ` FROM catalog WHERE md5path_1=? AND md5path_2=?`); err != nil {
-		return fmt.Errorf("%w: %v", ErrSchema, err)
+	return c.col.resolve(c.cat, c.Revision)
+}
+
+// table opens a table of the catalog; a missing table is a schema error.
+func (c *Catalog) table(name string) (*sqlite.Table, error) {
+	t, err := c.db.Table(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSchema, err)
 	}
-	if c.list, err = c.db.Prepare(`SELECT ` + c.cols + ` FROM catalog WHERE parent_1=? AND parent_2=?`); err != nil {
-		return fmt.Errorf("%w: %v", ErrSchema, err)
-	}
-	return nil
+	return t, nil
 }
 
 // Close releases the database.
@@ -104,44 +98,44 @@ func (c *Catalog) PropInt(key string, def int64) int64 {
 	return v
 }
 
-type scanner interface{ Scan(...any) error }
+// errStop ends a callback iteration after the first row.
+var errStop = errors.New("stop")
 
-func (c *Catalog) scan(s scanner) (*Entry, error) {
-	var blob []byte
-	var e Entry
-	var hl, size, mode, mtime, flags, uid, gid int64
-	var name, symlink sql.NullString
-	var hasX sql.NullBool
-	var ns sql.NullInt64
-	if err := s.Scan(&blob, &hl, &size, &mode, &mtime, &flags, &name, &symlink, &uid, &gid, &e.RowID, &hasX, &ns); err != nil {
-		return nil, err
-	}
-	e.Hardlinks, e.Size, e.Mode, e.Mtime = uint64(hl), size, uint32(mode), mtime
-	e.Flags, e.Name, e.Symlink = uint32(flags), name.String, symlink.String
-	e.UID, e.GID, e.HasXattrs = uint32(uid), uint32(gid), hasX.Bool
-	e.MtimeNs = -1
-	if ns.Valid {
-		e.MtimeNs = int32(ns.Int64)
-	}
-	if len(blob) > 0 {
-		h, err := hash.FromDigest(e.HashAlgorithm(), blob)
-		if err != nil {
-			return nil, fmt.Errorf("entry %q: %w", e.Name, err)
+// byPath calls fn with the catalog row of path (found false if none).
+func (c *Catalog) byPath(path string, fn func(*sqlite.Row) error) (bool, error) {
+	p1, p2 := hash.PathMD5(path)
+	found := false
+	err := c.cat.Where(pathCols, []sqlite.Value{sqlite.IntValue(p1), sqlite.IntValue(p2)}, func(r *sqlite.Row) error {
+		found = true
+		if err := fn(r); err != nil {
+			return err
 		}
-		e.Hash = h
+		return errStop
+	})
+	if errors.Is(err, errStop) {
+		err = nil
 	}
-	return &e, nil
+	return found, err
 }
+
+var (
+	pathCols   = []string{"md5path_1", "md5path_2"}
+	parentCols = []string{"parent_1", "parent_2"}
+)
 
 // Lookup returns the row of path ("" is the repository root).
 func (c *Catalog) Lookup(path string) (*Entry, error) {
-	p1, p2 := hash.PathMD5(path)
-	e, err := c.scan(c.lookup.QueryRow(p1, p2))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %q", ErrNotFound, path)
-	}
+	var e *Entry
+	found, err := c.byPath(path, func(r *sqlite.Row) error {
+		var err error
+		e, err = c.col.entry(r)
+		return err
+	})
 	if err != nil {
 		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, path)
 	}
 	e.Path = path
 	return e, nil
@@ -150,19 +144,18 @@ func (c *Catalog) Lookup(path string) (*Entry, error) {
 // List returns the rows whose parent is dir, in unspecified order.
 func (c *Catalog) List(dir string) ([]*Entry, error) {
 	p1, p2 := hash.PathMD5(dir)
-	rows, err := c.list.Query(p1, p2)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []*Entry
-	for rows.Next() {
-		e, err := c.scan(rows)
+	err := c.cat.Where(parentCols, []sqlite.Value{sqlite.IntValue(p1), sqlite.IntValue(p2)}, func(r *sqlite.Row) error {
+		e, err := c.col.entry(r)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		e.Path = dir + "/" + e.Name
 		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -1,101 +1,116 @@
 package catalog
 
 import (
-	"database/sql"
 	"fmt"
+	"sort"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
+	"github.com/ucvm/ucvm/internal/sqlite"
 )
 
 // Chunks returns the chunk list of a chunked file, ordered by offset.
 func (c *Catalog) Chunks(e *Entry) ([]Chunk, error) {
-	p1, p2 := hash.PathMD5(e.Path)
-	rows, err := c.db.Query(`SELECT offset, size, hash FROM chunks WHERE md5path_1=? AND md5path_2=? ORDER BY offset ASC`, p1, p2)
+	t, err := c.table("chunks")
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	off, size, hx := t.ColumnIndex("offset"), t.ColumnIndex("size"), t.ColumnIndex("hash")
+	if off < 0 || size < 0 || hx < 0 {
+		return nil, fmt.Errorf("%w: chunks table lacks offset/size/hash", ErrSchema)
+	}
+	p1, p2 := hash.PathMD5(e.Path)
 	var out []Chunk
-	for rows.Next() {
-		var ch Chunk
-		var blob []byte
-		if err := rows.Scan(&ch.Offset, &ch.Size, &blob); err != nil {
-			return nil, err
-		}
-		if ch.Hash, err = hash.FromDigest(e.HashAlgorithm(), blob); err != nil {
-			return nil, fmt.Errorf("chunk of %q: %w", e.Path, err)
+	err = t.Where(pathCols, []sqlite.Value{sqlite.IntValue(p1), sqlite.IntValue(p2)}, func(r *sqlite.Row) error {
+		ch := Chunk{Offset: r.Column(off).Int(), Size: r.Column(size).Int()}
+		var err error
+		if ch.Hash, err = hash.FromDigest(e.HashAlgorithm(), r.Column(hx).B); err != nil {
+			return fmt.Errorf("chunk of %q: %w", e.Path, err)
 		}
 		out = append(out, ch)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Offset < out[j].Offset })
+	return out, nil
 }
 
 // Xattrs returns the published extended attributes of e (nil if none).
 func (c *Catalog) Xattrs(e *Entry) (map[string][]byte, error) {
-	if !e.HasXattrs {
+	if !e.HasXattrs || c.col.xattr < 0 {
 		return nil, nil
 	}
-	p1, p2 := hash.PathMD5(e.Path)
 	var blob []byte
-	if err := c.db.QueryRow(`SELECT xattr FROM catalog WHERE md5path_1=? AND md5path_2=?`, p1, p2).Scan(&blob); err != nil {
+	found, err := c.byPath(e.Path, func(r *sqlite.Row) error {
+		blob = r.Column(c.col.xattr).Bytes()
+		return nil
+	})
+	if err != nil {
 		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("xattrs of %q: %w", e.Path, ErrNotFound)
 	}
 	return DecodeXattrs(blob)
 }
 
-// Nested returns the direct child catalogs (and bind mountpoints).
-func (c *Catalog) Nested() ([]NestedRef, error) {
-	q := `SELECT path, sha1, size FROM nested_catalogs`
-	switch {
-	case c.Revision == 0:
-		q = `SELECT path, sha1, 0 FROM nested_catalogs`
-	case c.Revision >= 4:
-		q += ` UNION ALL SELECT path, sha1, size FROM bind_mountpoints`
-	}
-	rows, err := c.db.Query(q)
+// refs reads (path, sha1, size) rows of nested_catalogs or bind_mountpoints.
+func (c *Catalog) refs(table string, withSize bool) ([]NestedRef, error) {
+	t, err := c.table(table)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []NestedRef
-	for rows.Next() {
-		var r NestedRef
-		var hx string
-		var size sql.NullInt64
-		if err := rows.Scan(&r.Path, &hx, &size); err != nil {
-			return nil, err
-		}
-		if r.Hash, err = hash.Parse(hx); err != nil {
-			return nil, fmt.Errorf("nested catalog %q: %w", r.Path, err)
-		}
-		r.Size = size.Int64
-		out = append(out, r)
+	p, h, s := t.ColumnIndex("path"), t.ColumnIndex("sha1"), t.ColumnIndex("size")
+	if p < 0 || h < 0 || withSize && s < 0 {
+		return nil, fmt.Errorf("%w: %s lacks path/sha1/size", ErrSchema, table)
 	}
-	return out, rows.Err()
+	var out []NestedRef
+	err = t.Scan(func(row *sqlite.Row) error {
+		r := NestedRef{Path: row.Column(p).String()}
+		if withSize {
+			r.Size = row.Column(s).Int()
+		}
+		var err error
+		if r.Hash, err = hash.Parse(row.Column(h).String()); err != nil {
+			return fmt.Errorf("nested catalog %q: %w", r.Path, err)
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// Nested returns the direct child catalogs (and bind mountpoints).
+func (c *Catalog) Nested() ([]NestedRef, error) {
+	out, err := c.refs("nested_catalogs", c.Revision != 0)
+	if err != nil || c.Revision < 4 {
+		return out, err
+	}
+	binds, err := c.refs("bind_mountpoints", true)
+	return append(out, binds...), err
 }
 
 // Counters returns the statistics counters (self_ and subtree_ prefixed).
 func (c *Catalog) Counters() (map[string]int64, error) {
-	rows, err := c.db.Query(`SELECT counter, value FROM statistics`)
+	t, err := c.table("statistics")
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var k string
-		var v int64
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		out[k] = v
+	k, v := t.ColumnIndex("counter"), t.ColumnIndex("value")
+	if k < 0 || v < 0 {
+		return nil, fmt.Errorf("%w: statistics lacks counter/value", ErrSchema)
 	}
-	return out, rows.Err()
+	out := map[string]int64{}
+	err = t.Scan(func(r *sqlite.Row) error {
+		out[r.Column(k).String()] = r.Column(v).Int()
+		return nil
+	})
+	return out, err
 }
 
 // MaxRowID returns the largest rowid of the catalog table (inode range).
 func (c *Catalog) MaxRowID() (int64, error) {
-	var n sql.NullInt64
-	err := c.db.QueryRow(`SELECT MAX(rowid) FROM catalog`).Scan(&n)
-	return n.Int64, err
+	n, _, err := c.cat.MaxRowid()
+	return n, err
 }

@@ -3,7 +3,6 @@ package history
 import (
 	"bytes"
 	"compress/zlib"
-	"database/sql"
 	"errors"
 	"io"
 	"os"
@@ -14,12 +13,6 @@ import (
 
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 	"github.com/ucvm/ucvm/internal/testutil"
-)
-
-var (
-	h1 = hash.MustParse("ed16a14386a493bb83e4c8dbd1f912b213fe1e5a")
-	h2 = hash.MustParse("802ee2dcab0dd18d133eff1622e0ff614d037859")
-	h3 = hash.MustParse("c26efde62f294232bb7104e33f33001df20de66e")
 )
 
 func fixtureDir() string {
@@ -48,64 +41,35 @@ func inflateObject(t *testing.T, h hash.Hash, suffix byte) string {
 	return p
 }
 
-// fixtureHistory returns the H hash of the fixture manifest.
-func fixtureHistory(t *testing.T) hash.Hash {
-	t.Helper()
+// fixtureHistoryHash returns the H hash of the fixture manifest.
+func fixtureHistoryHash() (hash.Hash, error) {
 	m, err := os.ReadFile(filepath.Join(fixtureDir(), ".cvmfspublished"))
 	if err != nil {
-		t.Skipf("fixture not available: %v", err)
+		return hash.Hash{}, err
 	}
 	for _, line := range strings.Split(string(m), "\n") {
 		if line == "--" {
 			break
 		}
 		if strings.HasPrefix(line, "H") {
-			return hash.MustParse(line[1:])
+			return hash.Parse(line[1:])
 		}
 	}
-	t.Fatal("fixture manifest has no H line")
-	return hash.Hash{}
+	return hash.Hash{}, errors.New("fixture manifest has no H line")
 }
 
-func schemaSQL(t *testing.T, path string) map[string]string {
+func fixtureHistory(t *testing.T) hash.Hash {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	h, err := fixtureHistoryHash()
 	if err != nil {
-		t.Fatal(err)
+		t.Skipf("fixture not available: %v", err)
 	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var n, s string
-		if err := rows.Scan(&n, &s); err != nil {
-			t.Fatal(err)
-		}
-		out[n] = s
-	}
-	return out
+	return h
 }
 
-// checkRollbackJournal checks the SQLite header: write/read version 1 =
-// legacy rollback journal, and no side files.
-func checkRollbackJournal(t *testing.T, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) < 100 || string(b[:16]) != "SQLite format 3\x00" || b[18] != 1 || b[19] != 1 {
-		t.Fatalf("%s: not a rollback-journal SQLite file (header %x)", path, b[:20])
-	}
-	for _, side := range []string{"-journal", "-wal", "-shm"} {
-		if _, err := os.Stat(path + side); err == nil {
-			t.Fatalf("%s%s left behind", path, side)
-		}
-	}
+func fixtureHistoryPath() string {
+	h, _ := fixtureHistoryHash()
+	return h.ObjectPath(hash.SuffixHistory)
 }
 
 func TestFixtureHistory(t *testing.T) {
@@ -155,31 +119,62 @@ func TestFixtureHistory(t *testing.T) {
 	if _, err := h.FindByDate(1795337400); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("date before first tag: %v", err)
 	}
-	if err := h.Delete("v1"); !errors.Is(err, ErrReadOnly) {
-		t.Fatalf("delete on read-only: %v", err)
-	}
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
-func TestCreateMatchesRealDDL(t *testing.T) {
-	real := inflateObject(t, fixtureHistory(t), hash.SuffixHistory)
-	p := filepath.Join(t.TempDir(), "h.db")
-	h, err := Create(p, "test.repo.local")
+func TestFindAndBadFiles(t *testing.T) {
+	p := inflateObject(t, fixtureHistory(t), hash.SuffixHistory)
+	h, err := OpenReadOnly(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Close(); err != nil {
-		t.Fatal(err)
+	defer h.Close()
+	v2, err := h.Find("v2")
+	if err != nil || v2.Revision != 3 || v2.Hash.String() != "c26efde62f294232bb7104e33f33001df20de66e" {
+		t.Fatalf("v2: %+v %v", v2, err)
 	}
-	checkRollbackJournal(t, p)
-	got, want := schemaSQL(t, p), schemaSQL(t, real)
-	for name, s := range want {
-		if got[name] != s {
-			t.Errorf("table %s:\n got %q\nwant %q", name, got[name], s)
+	if _, err := h.Find("v9"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing tag: %v", err)
+	}
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk")
+	os.WriteFile(junk, []byte(strings.Repeat("this is not a database at all, sorry. ", 4)), 0o644)
+	if _, err := OpenReadOnly(junk); err == nil {
+		t.Fatal("opened junk")
+	}
+	if _, err := OpenReadOnly(filepath.Join(dir, "missing")); err == nil {
+		t.Fatal("opened missing file")
+	}
+	reflog := filepath.Join(fixtureDir(), ".cvmfsreflog")
+	if _, err := OpenReadOnly(reflog); !errors.Is(err, ErrSchema) {
+		t.Fatalf("reflog opened as history: %v", err)
+	}
+}
+
+func FuzzOpenHistory(f *testing.F) {
+	f.Add([]byte("SQLite format 3\x00"))
+	f.Add([]byte{})
+	if raw, err := os.ReadFile(filepath.Join(fixtureDir(), fixtureHistoryPath())); err == nil {
+		if zr, err := zlib.NewReader(bytes.NewReader(raw)); err == nil {
+			if plain, err := io.ReadAll(zr); err == nil {
+				f.Add(plain)
+			}
 		}
 	}
-	if len(got) != len(want) {
-		t.Errorf("schema objects: got %d, real %d", len(got), len(want))
-	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "h")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		h, err := OpenReadOnly(p)
+		if err != nil {
+			return
+		}
+		h.List()
+		h.Find("trunk")
+		h.FindByDate(1 << 40)
+		h.PreviousRevision()
+		h.Close()
+	})
 }

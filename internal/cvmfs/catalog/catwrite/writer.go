@@ -1,12 +1,14 @@
-package catalog
+package catwrite
 
 import (
 	"database/sql"
 	"fmt"
 	"net/url"
 	"os"
-	"strconv"
 
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+
+	"github.com/ucvm/ucvm/internal/cvmfs/catalog"
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 )
 
@@ -59,7 +61,7 @@ func (w *Writer) init() error {
 
 // Add inserts the row of e (e.Path "" is the root of a root catalog, whose
 // parent key is (0,0)). xattrs may be nil.
-func (w *Writer) Add(e *Entry, xattrs map[string][]byte, rootOfRoot bool) error {
+func (w *Writer) Add(e *catalog.Entry, xattrs map[string][]byte, rootOfRoot bool) error {
 	p1, p2 := hash.PathMD5(e.Path)
 	var q1, q2 int64
 	if !rootOfRoot {
@@ -71,7 +73,7 @@ func (w *Writer) Add(e *Entry, xattrs map[string][]byte, rootOfRoot bool) error 
 	}
 	var xb any
 	if len(xattrs) > 0 {
-		b, err := EncodeXattrs(xattrs)
+		b, err := catalog.EncodeXattrs(xattrs)
 		if err != nil {
 			return fmt.Errorf("%s: %w", e.Path, err)
 		}
@@ -89,7 +91,7 @@ func (w *Writer) Add(e *Entry, xattrs map[string][]byte, rootOfRoot bool) error 
 }
 
 // AddChunks records the chunk list of the chunked file at path.
-func (w *Writer) AddChunks(path string, chunks []Chunk) error {
+func (w *Writer) AddChunks(path string, chunks []catalog.Chunk) error {
 	p1, p2 := hash.PathMD5(path)
 	for _, c := range chunks {
 		if _, err := w.chunk.Exec(p1, p2, c.Offset, c.Size, c.Hash.Digest); err != nil {
@@ -100,7 +102,7 @@ func (w *Writer) AddChunks(path string, chunks []Chunk) error {
 }
 
 // AddNested records a direct child catalog.
-func (w *Writer) AddNested(r NestedRef) error {
+func (w *Writer) AddNested(r catalog.NestedRef) error {
 	_, err := w.tx.Exec(`INSERT INTO nested_catalogs (path, sha1, size) VALUES (?,?,?)`, r.Path, r.Hash.String(), r.Size)
 	return err
 }
@@ -112,8 +114,8 @@ func (w *Writer) SetProperty(key, value string) error {
 }
 
 // SetCounters writes all 24 statistics counters.
-func (w *Writer) SetCounters(self, subtree Counters) error {
-	for _, n := range CounterNames {
+func (w *Writer) SetCounters(self, subtree catalog.Counters) error {
+	for _, n := range catalog.CounterNames {
 		if _, err := w.tx.Exec(`INSERT OR REPLACE INTO statistics (counter, value) VALUES (?,?), (?,?)`,
 			"self_"+n, self[n], "subtree_"+n, subtree[n]); err != nil {
 			return err
@@ -148,6 +150,3 @@ func parentOf(p string) string {
 	}
 	return ""
 }
-
-// Itoa is strconv.FormatInt for properties.
-func Itoa(v int64) string { return strconv.FormatInt(v, 10) }

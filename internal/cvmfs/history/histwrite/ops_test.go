@@ -1,10 +1,11 @@
-package history
+package histwrite
 
 import (
 	"database/sql"
 	"errors"
-	"os"
+	"github.com/ucvm/ucvm/internal/cvmfs/history"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -18,24 +19,27 @@ func TestTagOperationsAndReopen(t *testing.T) {
 		t.Fatal("Create over an existing file succeeded")
 	}
 	// First publish: only trunk.
-	if err := h.UpdateUndoTags(Tag{Hash: h1, Revision: 1, Timestamp: 100, Size: 16384}); err != nil {
+	if err := h.UpdateUndoTags(history.Tag{Hash: h1, Revision: 1, Timestamp: 100, Size: 16384}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Find(TagTrunkPrevious); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("trunk-previous after first publish: %v", err)
+	if err := h.Insert(history.Tag{Name: "probe", Hash: h1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Delete("probe"); err != nil {
+		t.Fatal(err)
 	}
 	// Second publish with a named tag.
-	if err := h.UpdateUndoTags(Tag{Hash: h2, Revision: 2, Timestamp: 200, Size: 20000}); err != nil {
+	if err := h.UpdateUndoTags(history.Tag{Hash: h2, Revision: 2, Timestamp: 200, Size: 20000}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Insert(Tag{Name: "v1", Hash: h2, Revision: 2, Timestamp: 200, Size: 20000, Description: "first"}); err != nil {
+	if err := h.Insert(history.Tag{Name: "v1", Hash: h2, Revision: 2, Timestamp: 200, Size: 20000, Description: "first"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Insert(Tag{Name: "v1", Hash: h2}); !errors.Is(err, ErrExists) {
+	if err := h.Insert(history.Tag{Name: "v1", Hash: h2}); !errors.Is(err, history.ErrExists) {
 		t.Fatalf("duplicate insert: %v", err)
 	}
 	for _, bad := range []string{"trunk", "trunk-previous", "", "a b", "x\ny"} {
-		if err := h.Insert(Tag{Name: bad, Hash: h2}); err == nil {
+		if err := h.Insert(history.Tag{Name: bad, Hash: h2}); err == nil {
 			t.Fatalf("Insert(%q) accepted", bad)
 		}
 	}
@@ -47,41 +51,70 @@ func TestTagOperationsAndReopen(t *testing.T) {
 	}
 	checkRollbackJournal(t, p)
 
+	r := readBack(t, p)
+	if r.FQRN() != "demo.local" {
+		t.Fatalf("fqrn %q", r.FQRN())
+	}
+	if prev, _ := r.PreviousRevision(); !prev.Equal(h3) {
+		t.Fatalf("previous_revision %v", prev)
+	}
+	trunk, err := r.Find(history.TagTrunk)
+	if err != nil || !trunk.Hash.Equal(h2) || trunk.Description != history.DescTrunk || trunk.Revision != 2 {
+		t.Fatalf("trunk %+v %v", trunk, err)
+	}
+	prev, err := r.Find(history.TagTrunkPrevious)
+	if err != nil || !prev.Hash.Equal(h1) || prev.Description != history.DescTrunkPrevious || prev.Size != 16384 {
+		t.Fatalf("trunk-previous %+v %v", prev, err)
+	}
+	if _, err := r.Find("probe"); !errors.Is(err, history.ErrNotFound) {
+		t.Fatalf("deleted tag: %v", err)
+	}
+	r.Close()
+
 	h, err = Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Close()
 	if h.FQRN() != "demo.local" {
 		t.Fatalf("fqrn %q", h.FQRN())
 	}
-	if prev, _ := h.PreviousRevision(); !prev.Equal(h3) {
-		t.Fatalf("previous_revision %v", prev)
-	}
-	trunk, err := h.Find(TagTrunk)
-	if err != nil || !trunk.Hash.Equal(h2) || trunk.Description != DescTrunk || trunk.Revision != 2 {
-		t.Fatalf("trunk %+v %v", trunk, err)
-	}
-	prev, err := h.Find(TagTrunkPrevious)
-	if err != nil || !prev.Hash.Equal(h1) || prev.Description != DescTrunkPrevious || prev.Size != 16384 {
-		t.Fatalf("trunk-previous %+v %v", prev, err)
-	}
-	if err := h.Replace(Tag{Name: "v1", Hash: h3, Revision: 3, Timestamp: 300}); err != nil {
+	if err := h.Replace(history.Tag{Name: "v1", Hash: h3, Revision: 3, Timestamp: 300}); err != nil {
 		t.Fatal(err)
 	}
-	if v1, _ := h.Find("v1"); !v1.Hash.Equal(h3) {
-		t.Fatalf("replace did not overwrite: %+v", v1)
+	if err := h.Insert(history.Tag{Name: "v1", Hash: h2}); !errors.Is(err, history.ErrExists) {
+		t.Fatalf("insert over replaced tag: %v", err)
 	}
-	if err := h.Delete("v1"); err != nil {
+	if err := h.Insert(history.Tag{Name: "v2", Hash: h2, Revision: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Delete("v1"); !errors.Is(err, ErrNotFound) {
+	if err := h.Delete("v2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Delete("v2"); !errors.Is(err, history.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	tags, _ := h.List()
-	if len(tags) != 2 || tags[0].Name != TagTrunk {
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r = readBack(t, p)
+	defer r.Close()
+	if v1, _ := r.Find("v1"); !v1.Hash.Equal(h3) {
+		t.Fatalf("replace did not overwrite: %+v", v1)
+	}
+	tags, _ := r.List()
+	if len(tags) != 3 || tags[0].Name != "v1" || tags[1].Name != history.TagTrunk {
 		t.Fatalf("tags %+v", tags)
 	}
+}
+
+// readBack opens a written history with the read-only reader.
+func readBack(t *testing.T, p string) *history.DB {
+	t.Helper()
+	r, err := history.OpenReadOnly(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // oldHistory builds a history DB of an old schema revision, as cvmfs 2.0-2.1
@@ -103,7 +136,7 @@ func oldHistory(t *testing.T, rev int) string {
 		`INSERT INTO properties VALUES ('schema', '1.0'), ('fqrn', 'old.repo')`,
 	}
 	if rev > 0 {
-		stmts = append(stmts, `INSERT INTO properties VALUES ('schema_revision', '`+itoa(int64(rev))+`')`)
+		stmts = append(stmts, `INSERT INTO properties VALUES ('schema_revision', '`+strconv.Itoa(rev)+`')`)
 	}
 	if rev >= 2 {
 		stmts = append(stmts, historyDDL[4])
@@ -126,7 +159,7 @@ func oldHistory(t *testing.T, rev int) string {
 func TestOlderRevisions(t *testing.T) {
 	for rev := 0; rev <= 2; rev++ {
 		p := oldHistory(t, rev)
-		h, err := OpenReadOnly(p)
+		h, err := history.OpenReadOnly(p)
 		if err != nil {
 			t.Fatalf("rev %d: %v", rev, err)
 		}
@@ -147,17 +180,17 @@ func TestOlderRevisions(t *testing.T) {
 		h.Close()
 
 		// Read-write open upgrades to revision 3 and keeps the tags.
-		h, err = Open(p)
+		w, err := Open(p)
 		if err != nil {
 			t.Fatalf("rev %d upgrade: %v", rev, err)
 		}
-		if err := h.UpdateUndoTags(Tag{Hash: h3, Revision: 7, Timestamp: 3000}); err != nil {
+		if err := w.UpdateUndoTags(history.Tag{Hash: h3, Revision: 7, Timestamp: 3000}); err != nil {
 			t.Fatalf("rev %d after upgrade: %v", rev, err)
 		}
-		if err := h.Close(); err != nil {
+		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		h, err = OpenReadOnly(p)
+		h, err = history.OpenReadOnly(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,40 +202,17 @@ func TestOlderRevisions(t *testing.T) {
 	}
 }
 
-func TestBadFiles(t *testing.T) {
-	dir := t.TempDir()
-	junk := filepath.Join(dir, "junk")
-	os.WriteFile(junk, []byte("this is not a database at all, sorry............................................................"), 0o644)
-	if _, err := OpenReadOnly(junk); err == nil {
-		t.Fatal("opened junk")
-	}
-	if _, err := OpenReadOnly(filepath.Join(dir, "missing")); err == nil {
-		t.Fatal("opened missing file")
-	}
-	r, err := CreateReflog(filepath.Join(dir, "reflog"), "x")
+func TestReflogIsNotHistory(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "reflog")
+	r, err := CreateReflog(p, "x")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.Close()
-	if _, err := OpenReadOnly(filepath.Join(dir, "reflog")); !errors.Is(err, ErrSchema) {
+	if _, err := history.OpenReadOnly(p); !errors.Is(err, history.ErrSchema) {
 		t.Fatalf("reflog opened as history: %v", err)
 	}
-}
-
-func FuzzOpenHistory(f *testing.F) {
-	f.Add([]byte("SQLite format 3\x00"))
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(t.TempDir(), "h")
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		h, err := OpenReadOnly(p)
-		if err != nil {
-			return
-		}
-		h.List()
-		h.FindByDate(1 << 40)
-		h.Close()
-	})
+	if _, err := Open(p); !errors.Is(err, history.ErrSchema) {
+		t.Fatalf("reflog opened as history for writing: %v", err)
+	}
 }

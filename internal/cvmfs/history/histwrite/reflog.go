@@ -1,8 +1,9 @@
-package history
+package histwrite
 
 import (
 	"database/sql"
 	"fmt"
+	"github.com/ucvm/ucvm/internal/cvmfs/history"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 )
@@ -78,7 +79,7 @@ func OpenReflog(path string, readOnly bool) (*Reflog, error) {
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'refs'`).Scan(&n); err != nil || n != 1 {
 		db.Close()
-		return nil, fmt.Errorf("reflog: %s: %w: no refs table (%v)", path, ErrSchema, err)
+		return nil, fmt.Errorf("reflog: %s: %w: no refs table (%v)", path, history.ErrSchema, err)
 	}
 	fqrn, _, err := property(db, "fqrn")
 	if err != nil {
@@ -94,10 +95,10 @@ func (r *Reflog) FQRN() string { return r.fqrn }
 // Add records an object (INSERT OR REPLACE, as the real server does).
 func (r *Reflog) Add(ref Ref) error {
 	if r.readOnly {
-		return fmt.Errorf("reflog: %s: %w", r.path, ErrReadOnly)
+		return fmt.Errorf("reflog: %s: %w", r.path, history.ErrReadOnly)
 	}
 	if ref.Hash.IsZero() || ref.Type.Suffix() == 0 {
-		return fmt.Errorf("reflog: %w: hash %q type %d", ErrBadTag, ref.Hash, ref.Type)
+		return fmt.Errorf("reflog: %w: hash %q type %d", history.ErrBadTag, ref.Hash, ref.Type)
 	}
 	_, err := r.db.Exec(`INSERT OR REPLACE INTO refs (hash, type, timestamp) VALUES (?, ?, ?)`, ref.Hash.String(), int(ref.Type), ref.Timestamp)
 	if err != nil {
@@ -106,17 +107,17 @@ func (r *Reflog) Add(ref Ref) error {
 	return nil
 }
 
-// Remove deletes an object's row; ErrNotFound if absent.
+// Remove deletes an object's row; history.ErrNotFound if absent.
 func (r *Reflog) Remove(h hash.Hash) error {
 	if r.readOnly {
-		return fmt.Errorf("reflog: %s: %w", r.path, ErrReadOnly)
+		return fmt.Errorf("reflog: %s: %w", r.path, history.ErrReadOnly)
 	}
 	res, err := r.db.Exec(`DELETE FROM refs WHERE hash = ?`, h.String())
 	if err != nil {
 		return fmt.Errorf("reflog: removing %s: %w", h, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("reflog: %s: %w", h, ErrNotFound)
+		return fmt.Errorf("reflog: %s: %w", h, history.ErrNotFound)
 	}
 	return nil
 }

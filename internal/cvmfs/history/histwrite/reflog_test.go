@@ -1,7 +1,8 @@
-package history
+package histwrite
 
 import (
 	"errors"
+	"github.com/ucvm/ucvm/internal/cvmfs/history"
 	"os"
 	"path/filepath"
 	"testing"
@@ -58,7 +59,7 @@ func TestReflogOps(t *testing.T) {
 	if err := r.Remove(h2); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Remove(h2); !errors.Is(err, ErrNotFound) {
+	if err := r.Remove(h2); !errors.Is(err, history.ErrNotFound) {
 		t.Fatalf("second remove: %v", err)
 	}
 	if err := r.Close(); err != nil {

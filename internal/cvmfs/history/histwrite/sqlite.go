@@ -1,4 +1,4 @@
-package history
+package histwrite
 
 import (
 	"database/sql"
@@ -10,16 +10,7 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
 
-// Sentinel errors callers branch on.
-var (
-	ErrNotFound  = errors.New("not found")
-	ErrExists    = errors.New("already exists")
-	ErrSchema    = errors.New("unsupported database schema")
-	ErrReadOnly  = errors.New("database opened read-only")
-	ErrReserved  = errors.New("reserved tag name")
-	ErrBadTag    = errors.New("invalid tag")
-	errFileExist = errors.New("file exists")
-)
+var errFileExist = errors.New("file exists")
 
 // The properties table every CernVM-FS database starts with.
 const sqlProperties = `CREATE TABLE properties (key TEXT, value TEXT, CONSTRAINT pk_properties PRIMARY KEY (key))`
