@@ -60,9 +60,17 @@ func ShutdownMain(args []string) int {
 	if err := unix.Mount("", old, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
 		say("remount %s read-only: %v", old, err)
 	}
+	// Hold the scratch mount by a descriptor: once the client is gone,
+	// resolving rw (a path through the union root, whose lower layer was
+	// the client's) fails with ENOTCONN.
+	rwPath := rw
+	if fd, err := unix.Open(rw, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+		defer unix.Close(fd)
+		rwPath = fmt.Sprintf("/proc/self/fd/%d", fd)
+	}
 	stopClient(filepath.Join(filepath.Dir(os.Args[0]), "ucvm-client.pid"), ShutdownDir+"/ucvm-client.pid")
 	unix.Sync()
-	if err := unix.Mount("", rw, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+	if err := unix.Mount("", rwPath, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
 		say("remount %s read-only: %v", rw, err)
 	} else {
 		say("scratch disk read-only")

@@ -64,6 +64,10 @@ func TestEC2Metadata(t *testing.T) {
 	marker(t, vm, `UCVM-SOURCE EC2`)
 	marker(t, vm, `UCVM-UCONTEXT _UCONTEXT_CVMFS_SERVER='169\.254\.169\.100:8080'`)
 	marker(t, vm, `UCVM-OS-DONE`)
+	// The shutdown hand-back stops the client, then remounts the scratch
+	// disk read-only (through a descriptor: the path runs through the
+	// union root whose lower layer is gone by then).
+	marker(t, vm, `\[INF\] scratch disk read-only`)
 	waitOff(t, vm)
 	if got.get() == 0 {
 		t.Fatal("user data never fetched with the IMDSv2 token")

@@ -195,7 +195,7 @@ func buildInitrd(t testing.TB, keys string, withE2fs bool) string {
 			"overlay", "fuse", "isofs", "vfat", "nls_cp437", "nls_ascii", "nls_utf8"},
 		Branch:   spec.Branch{Name: "test", FQRN: fqrn, OSPath: osPath, Servers: []string{repoHost}, Tag: "v1"},
 		KeyFiles: []string{filepath.Join(keys, fqrn+".pub")}, Busybox: "/bin/busybox",
-		Compression: "zstd", Epoch: 1_790_000_000,
+		Compression: "zstd-fast", Epoch: 1_790_000_000,
 	}
 	a, _, err := initrd.Compose(o)
 	if err != nil {
@@ -214,7 +214,7 @@ func buildInitrd(t testing.TB, keys string, withE2fs bool) string {
 	if err := a.WriteCPIO(&raw, o.Epoch); err != nil {
 		t.Fatal(err)
 	}
-	if err := initrd.Compress(&out, raw.Bytes(), "zstd"); err != nil {
+	if _, err := initrd.Compress(&out, raw.Bytes(), "zstd-fast"); err != nil {
 		t.Fatal(err)
 	}
 	dir, err := os.MkdirTemp("", "ucvm-bootvm-")

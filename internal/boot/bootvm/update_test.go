@@ -24,7 +24,7 @@ func TestUpdateRebaseAndKexec(t *testing.T) {
 			"overlay", "fuse", "isofs", "vfat", "nls_cp437", "nls_ascii", "nls_utf8"},
 		Branch:   spec.Branch{Name: "test", FQRN: fqrn, OSPath: osPath, Servers: []string{repoHost}, Tag: "v1"},
 		KeyFiles: []string{filepath.Join(r.keys, fqrn+".pub")}, Busybox: "/bin/busybox",
-		Compression: "zstd", Epoch: 1_790_000_000,
+		Compression: "zstd-fast", Epoch: 1_790_000_000,
 	}
 	var ird bytes.Buffer
 	if _, err := initrd.Build(o, &ird); err != nil {

@@ -62,7 +62,7 @@ func buildInput(dir string, k *kernel.Kernel, init string) (*Input, error) {
 	_, err = initrd.Build(initrd.Options{
 		Init: init, StrongVersion: testVersion, Kernel: k, Branch: br,
 		Modules:     []string{"virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "isofs", "sr_mod", "ata_piix", "sd_mod"},
-		Compression: "zstd", Epoch: 1_790_000_000,
+		Compression: "zstd-fast", Epoch: 1_790_000_000,
 	}, f)
 	if err != nil {
 		return nil, err

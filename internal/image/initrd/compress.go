@@ -26,8 +26,13 @@ var (
 // lookPath is exec.LookPath, replaceable in tests to force the fallback.
 var lookPath = exec.LookPath
 
-// Compress writes data compressed in a format the kernel unpacks
-// ("zstd" or "xz"). It reports which encoder ran.
+// Compressions lists the accepted Compression values: "zstd" and "xz" for
+// releases; "zstd-fast" (the Go encoder alone: 4-8× faster, ~12 % larger)
+// for tests and development builds.
+var Compressions = []string{"zstd", "xz", "zstd-fast"}
+
+// Compress writes data compressed in a format the kernel unpacks (one of
+// Compressions). It reports which encoder ran.
 func Compress(w io.Writer, data []byte, compression string) (string, error) {
 	switch compression {
 	case "zstd":
@@ -35,13 +40,15 @@ func Compress(w io.Writer, data []byte, compression string) (string, error) {
 			return "zstd -19", runTool(w, data, p, zstdArgs)
 		}
 		return "klauspost zstd", goZstd(w, data)
+	case "zstd-fast":
+		return "klauspost zstd", goZstd(w, data)
 	case "xz":
 		if p, err := lookPath("xz"); err == nil {
 			return "xz -9", runTool(w, data, p, xzArgs)
 		}
 		return "ulikunitz xz", goXZ(w, data)
 	}
-	return "", fmt.Errorf("%w: compression %q: want zstd or xz", ErrInput, compression)
+	return "", fmt.Errorf("%w: compression %q: want zstd, xz or zstd-fast", ErrInput, compression)
 }
 
 func runTool(w io.Writer, data []byte, path string, args []string) error {

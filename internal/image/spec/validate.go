@@ -48,9 +48,9 @@ func (s *Spec) Validate() error {
 		return invalid("bootloader: set package (e.g. ./cmd/ucvm-init) or binary")
 	}
 	switch s.Compression {
-	case "zstd", "xz":
+	case "zstd", "xz", "zstd-fast":
 	default:
-		return invalid("compression %q: want zstd or xz", s.Compression)
+		return invalid("compression %q: want zstd, xz or zstd-fast", s.Compression)
 	}
 	if strings.ContainsAny(s.KernelParams, "\n\r\"") {
 		return invalid("kernel_params: must be one line without quotes")
