@@ -119,7 +119,9 @@ func newGeometry(size int64, o Options) (*geometry, error) {
 		ge.groups = uint32((ge.blocks + blocksPerGroup - 1) / blocksPerGroup)
 		ipg := (ge.blocks*blockSize/ratio + uint64(ge.groups) - 1) / uint64(ge.groups)
 		ipg = (ipg + inodesPerBlock - 1) / inodesPerBlock * inodesPerBlock
-		ge.ipg = uint32(max(inodesPerBlock, min(ipg, blocksPerGroup)))
+		// At most 2^32-1 inodes in all (s_inodes_count is 32 bits).
+		maxIPG := (1<<32 - 1) / uint64(ge.groups) / inodesPerBlock * inodesPerBlock
+		ge.ipg = uint32(max(inodesPerBlock, min(ipg, blocksPerGroup, maxIPG)))
 		ge.itb = ge.ipg / inodesPerBlock
 		ge.gdtBlocks = uint32((uint64(ge.groups)*descSize + blockSize - 1) / blockSize)
 		last := ge.groups - 1

@@ -46,7 +46,7 @@ func kernelErrors(t *testing.T, dev string) []string {
 	name := filepath.Base(dev)
 	for _, l := range strings.Split(string(out), "\n") {
 		if strings.Contains(l, "EXT4-fs") && strings.Contains(l, name+")") &&
-			(strings.Contains(l, "error") || strings.Contains(l, "corrupt") || strings.Contains(l, "checksum")) {
+			(strings.Contains(l, "error") || strings.Contains(l, "warning") || strings.Contains(l, "corrupt") || strings.Contains(l, "checksum")) {
 			bad = append(bad, l)
 		}
 	}

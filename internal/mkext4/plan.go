@@ -63,18 +63,12 @@ func newPlan(ge *geometry) (*plan, error) {
 // inside g (what the kernel marks for a BLOCK_UNINIT group).
 func (p *plan) ownInGroup(g uint32) uint64 {
 	s, e := groupStart(g), groupStart(g)+p.ge.groupLen(g)
-	in := func(b uint64) bool { return b >= s && b < e }
-	var n uint64
-	if in(p.bb[g]) {
-		n++
-	}
-	if in(p.ib[g]) {
-		n++
-	}
-	for b := p.it[g]; b < p.it[g]+uint64(p.ge.itb); b++ {
-		if in(b) {
-			n++
+	overlap := func(a, n uint64) uint64 {
+		lo, hi := max(a, s), min(a+n, e)
+		if hi <= lo {
+			return 0
 		}
+		return hi - lo
 	}
-	return n
+	return overlap(p.bb[g], 1) + overlap(p.ib[g], 1) + overlap(p.it[g], uint64(p.ge.itb))
 }
