@@ -167,10 +167,15 @@ type Record struct {
 	payload []byte
 	types   []uint64
 	offs    []int // start of each field body in payload
+	tbuf    [20]uint64
+	obuf    [20]int
 }
 
 // parseRecord decodes the header of payload into r (reusing r's slices).
 func (r *Record) parse(payload []byte) error {
+	if r.types == nil {
+		r.types, r.offs = r.tbuf[:0], r.obuf[:0]
+	}
 	r.payload, r.types, r.offs = payload, r.types[:0], r.offs[:0]
 	hsz, n := varint(payload)
 	if n == 0 || hsz < uint64(n) || hsz > uint64(len(payload)) {

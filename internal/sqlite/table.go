@@ -104,11 +104,11 @@ func (t *Table) Get(rowid int64, fn func(*Row) error) (found bool, err error) {
 		return false, err
 	}
 	defer t.db.runlock()
-	return t.get(rowid, &Row{t: t}, fn)
+	return t.get(rowid, &Row{t: t}, nil, fn)
 }
 
-func (t *Table) get(rowid int64, r *Row, fn func(*Row) error) (bool, error) {
-	payload, ok, err := t.db.newWalk().findRowid(t.root, rowid)
+func (t *Table) get(rowid int64, r *Row, hint *leafHint, fn func(*Row) error) (bool, error) {
+	payload, ok, err := t.db.newWalk().findRowid(t.root, rowid, hint)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -171,8 +171,9 @@ func (t *Table) Where(cols []string, vals []Value, fn func(*Row) error) error {
 		}
 		defer t.db.runlock()
 		r := &Row{t: t}
+		var hint leafHint
 		for _, id := range rowids {
-			if ok, err := t.get(id, r, fn); err != nil {
+			if ok, err := t.get(id, r, &hint, fn); err != nil {
 				return err
 			} else if !ok {
 				return fmt.Errorf("%w: index %s names missing row %d of %s", ErrCorrupt, ix.Name, id, t.Name)

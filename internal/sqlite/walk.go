@@ -56,13 +56,43 @@ func search(n int, f func(int) (int, error)) (int, error) {
 	return lo, nil
 }
 
-// findRowid returns the payload of the row with the given rowid.
-func (w *walk) findRowid(root uint32, rowid int64) ([]byte, bool, error) {
+// leafHint remembers the last leaf page of a series of rowid seeks: rows
+// fetched through an index are often neighbours.
+type leafHint struct {
+	p      btPage
+	lo, hi int64
+	ok     bool
+}
+
+// inHint returns the leaf of hint if it covers rowid.
+func (w *walk) inHint(h *leafHint, rowid int64) (btPage, bool) {
+	if h == nil || !h.ok || rowid < h.lo || rowid > h.hi {
+		return btPage{}, false
+	}
+	return h.p, true
+}
+
+// remember stores leaf p as the hint.
+func (w *walk) remember(h *leafHint, p *btPage) {
+	if h == nil || p.ncells == 0 {
+		return
+	}
+	lo, _, err1 := w.tableCell(p, 0, false)
+	hi, _, err2 := w.tableCell(p, p.ncells-1, false)
+	*h = leafHint{p: *p, lo: lo, hi: hi, ok: err1 == nil && err2 == nil && lo <= hi}
+}
+
+// findRowid returns the payload of the row with the given rowid; hint (may
+// be nil) short-cuts the descent when the previous leaf holds the row.
+func (w *walk) findRowid(root uint32, rowid int64, hint *leafHint) ([]byte, bool, error) {
 	pg := root
 	for depth := 0; ; depth++ {
-		p, err := w.load(pg, depth, false)
-		if err != nil {
-			return nil, false, err
+		p, hinted := w.inHint(hint, rowid)
+		if !hinted {
+			var err error
+			if p, err = w.load(pg, depth, false); err != nil {
+				return nil, false, err
+			}
 		}
 		i, err := search(p.ncells, func(i int) (int, error) {
 			k, _, err := w.tableCell(&p, i, false)
@@ -72,6 +102,9 @@ func (w *walk) findRowid(root uint32, rowid int64) ([]byte, bool, error) {
 			return nil, false, err
 		}
 		if p.leaf() {
+			if !hinted {
+				w.remember(hint, &p)
+			}
 			if i == p.ncells {
 				return nil, false, nil
 			}

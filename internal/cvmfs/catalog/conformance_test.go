@@ -62,7 +62,7 @@ func TestConformanceFixture(t *testing.T) {
 }
 
 func TestConformanceWritten(t *testing.T) {
-	p := writeBig(t, 20000)
+	p := writeBig(t, t.TempDir(), 20000)
 	if n := conform(t, p); n < 20000 {
 		t.Fatalf("walked %d entries, want >= 20000", n)
 	}
@@ -158,12 +158,12 @@ func same(t *testing.T, what string, got, want any) {
 	}
 }
 
-// writeBig writes a catalog with n entries through catwrite: a deep and a
+// writeBig writes a catalog with n entries into dir through catwrite: a deep and a
 // wide directory (multi-level b-trees), chunked files, xattrs and symlinks
 // large enough to spill into overflow pages, nested catalog references.
-func writeBig(t testing.TB, n int) string {
+func writeBig(t testing.TB, into string, n int) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "big.db")
+	p := filepath.Join(into, "big.db")
 	w, err := catwrite.Create(p)
 	if err != nil {
 		t.Fatal(err)
