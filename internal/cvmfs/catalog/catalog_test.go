@@ -1,8 +1,6 @@
 package catalog
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -35,25 +33,5 @@ func FuzzXattrs(f *testing.F) {
 		if err != nil || len(back) != len(m) {
 			t.Fatalf("round trip of %q failed: %v", m, err)
 		}
-	})
-}
-
-// FuzzCatalogFile opens arbitrary bytes as a catalog: errors, never panics.
-func FuzzCatalogFile(f *testing.F) {
-	f.Add([]byte("SQLite format 3\x00"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(t.TempDir(), "c.db")
-		os.WriteFile(p, data, 0o600)
-		c, err := Open(p)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		if e, err := c.Lookup(""); err == nil {
-			c.List(e.Path)
-			c.Chunks(e)
-			c.Xattrs(e)
-		}
-		c.Nested()
 	})
 }
