@@ -16,7 +16,7 @@ const (
 // GRUB modules of the UEFI loader: read the ISO, show the menu on the
 // serial console and boot Linux through the EFI handover.
 var grubModules = []string{"iso9660", "fat", "part_msdos", "part_gpt", "search", "search_fs_file",
-	"configfile", "normal", "linux", "echo", "serial", "terminal", "efi_gop", "all_video", "test"}
+	"configfile", "normal", "linux", "echo", "serial", "terminal", "efi_gop", "test"}
 
 // grubEarlyCfg finds the boot medium by its sentinel and loads its menu.
 const grubEarlyCfg = `search --no-floppy --file --set=root /` + Sentinel + `
@@ -50,7 +50,7 @@ func ISO(ctx context.Context, in *Input, out string) error {
 	if err := in.stage(t, root); err != nil {
 		return err
 	}
-	return in.run(ctx, "xorriso", "-as", "mkisofs", "-quiet", "-o", out, "-V", "UCVM", "-R",
+	return in.run(ctx, "xorriso", "-as", "mkisofs", "-quiet", "-o", out, "-V", "UCVM", "-R", "-no-pad",
 		"-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat",
 		"-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
 		"-eltorito-alt-boot", "-e", "boot/efi.img", "-no-emul-boot", "-isohybrid-gpt-basdat",
@@ -72,6 +72,9 @@ func (in *Input) efiImage(ctx context.Context, work, out string) error {
 	if err != nil {
 		return err
 	}
-	sectors := (fi.Size()+511)/512 + 256
+	// FAT12 overhead (boot sector, two FATs, root directory, the EFI and
+	// EFI/BOOT directory clusters) fits in 64 sectors; every KiB counts for
+	// the 16 MiB ISO budget.
+	sectors := (fi.Size()+511)/512 + 64
 	return in.fatImage(ctx, out, 0, sectors, "UCVMEFI", tree{"EFI/BOOT/BOOTX64.EFI": efi})
 }
