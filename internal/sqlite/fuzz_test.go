@@ -67,6 +67,9 @@ func FuzzOpen(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(small)
+	if reserved, err := os.ReadFile("testdata/reserved32.db"); err == nil {
+		f.Add(reserved)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		db, err := openData("fuzz.db", data, false)
 		if err != nil {
