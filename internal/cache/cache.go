@@ -50,6 +50,12 @@ type Cache struct {
 	pins    map[string][]string // user pins: path -> object keys
 	pinned  map[string]int      // object key -> number of user pins
 	stats   Stats
+
+	pending      map[string]*pendingObject // accepted by Put, being written
+	pendingBytes int64                     // of pending objects in the queue
+	queue        chan *pendingObject       // nil until the first Put
+	closed       bool                      // Close started: Put writes synchronously
+	writersWG    sync.WaitGroup
 }
 
 type entry struct {
@@ -88,7 +94,7 @@ func Open(dir string, o Options) (*Cache, error) {
 	}
 	c := &Cache{dir: dir, log: o.Logger, lock: lock, limit: o.QuotaBytes,
 		entries: map[string]*entry{}, lru: list.New(), refs: map[string]int{},
-		pins: map[string][]string{}, pinned: map[string]int{}}
+		pins: map[string][]string{}, pinned: map[string]int{}, pending: map[string]*pendingObject{}}
 	if err := c.cleanTxn(); err != nil {
 		lock.Close()
 		return nil, err
@@ -129,8 +135,10 @@ func lockDir(dir string, wait time.Duration) (*os.File, error) {
 // Dir returns the cache directory.
 func (c *Cache) Dir() string { return c.dir }
 
-// Close saves the LRU index (marking it clean) and releases the directory.
+// Close writes the objects still queued, saves the LRU index (marking it
+// clean) and releases the directory.
 func (c *Cache) Close() error {
+	c.drainWriters()
 	c.mu.Lock()
 	if c.lock == nil {
 		c.mu.Unlock()
@@ -156,6 +164,7 @@ func (c *Cache) Open(h hash.Hash) (*os.File, error) {
 	if len(key) < 3 {
 		return nil, fmt.Errorf("%w: empty hash", reader.ErrNotCached)
 	}
+	c.waitPending(key)
 	f, err := os.Open(c.path(key))
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -184,6 +193,7 @@ func (c *Cache) Open(h hash.Hash) (*os.File, error) {
 
 // Contains reports whether an object is cached.
 func (c *Cache) Contains(h hash.Hash) bool {
+	c.waitPending(h.String())
 	_, err := os.Stat(c.path(h.String()))
 	return err == nil
 }

@@ -19,6 +19,7 @@ type txn struct {
 	f    *os.File
 	n    int64
 	done bool
+	anon bool // O_TMPFILE: no name until Commit links it into place
 }
 
 // Create begins a new object; only Commit makes it visible to Open.
@@ -26,6 +27,9 @@ func (c *Cache) Create(h hash.Hash, info reader.ObjectInfo) (reader.CacheTxn, er
 	key := h.String()
 	if len(key) < 3 {
 		return nil, errors.New("cache: cannot store an object without hash")
+	}
+	if f := openAnon(filepath.Join(c.dir, "txn")); f != nil {
+		return &txn{c: c, key: key, info: info, f: f, anon: true}, nil
 	}
 	f, err := os.CreateTemp(filepath.Join(c.dir, "txn"), "fetch")
 	if err != nil {
@@ -74,13 +78,8 @@ func (t *txn) Commit() error {
 		return errors.New("cache: transaction already finished")
 	}
 	t.done = true
-	tmp := t.f.Name()
-	if err := t.f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("cache: close %s: %w", t.key, err)
-	}
 	if t.info.Size >= 0 && t.n != t.info.Size {
-		os.Remove(tmp)
+		t.discard()
 		return fmt.Errorf("%w: %s has %d bytes, want %d", reader.ErrBadData, t.key, t.n, t.info.Size)
 	}
 	c := t.c
@@ -91,15 +90,7 @@ func (t *txn) Commit() error {
 	c.mu.Unlock()
 	// The rename runs without the lock: directory operations are the slow
 	// part of an insert and parallel readers must not queue behind them.
-	dst := c.path(t.key)
-	err := os.Rename(tmp, dst)
-	if errors.Is(err, os.ErrNotExist) {
-		if err = os.MkdirAll(filepath.Dir(dst), 0o700); err == nil {
-			err = os.Rename(tmp, dst)
-		}
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := t.place(c.path(t.key)); err != nil {
 		return fmt.Errorf("cache: commit %s: %w", t.key, err)
 	}
 	c.mu.Lock()
@@ -115,14 +106,46 @@ func (t *txn) Commit() error {
 	return nil
 }
 
+// place gives the written file its final name dst: a link of the
+// anonymous file, or a rename of the temporary one; the file is closed.
+func (t *txn) place(dst string) error {
+	try := func() error {
+		if t.anon {
+			return linkAnon(t.f, dst)
+		}
+		return os.Rename(t.f.Name(), dst)
+	}
+	err := try()
+	if errors.Is(err, os.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(dst), 0o700); err == nil {
+			err = try()
+		}
+	}
+	if t.anon && errors.Is(err, os.ErrExist) {
+		err = nil // a concurrent writer stored the same verified object
+	}
+	if err != nil {
+		t.discard()
+		return err
+	}
+	return t.f.Close()
+}
+
+// discard closes and removes the written file.
+func (t *txn) discard() {
+	t.f.Close()
+	if !t.anon {
+		os.Remove(t.f.Name())
+	}
+}
+
 // Abort discards the object.
 func (t *txn) Abort() {
 	if t.done {
 		return
 	}
 	t.done = true
-	t.f.Close()
-	os.Remove(t.f.Name())
+	t.discard()
 }
 
 // cleanTxn removes temporary files of writers that crashed.

@@ -35,6 +35,7 @@ func (n *node) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, 
 		return nil, 0, f.errno("readdir", n.path, err)
 	}
 	gen := s.gen
+	f.listings.remember(n, gen, list)
 	h := &dirHandle{list: make([]fuse.DirEntry, 0, len(list))}
 	for i, e := range list {
 		h.list = append(h.list, fuse.DirEntry{Name: e.Name, Mode: e.Mode, Ino: ino(gen, e), Off: uint64(i + 1)})

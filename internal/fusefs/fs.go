@@ -70,6 +70,7 @@ type FS struct {
 	offline   bool
 	live      map[uint64]*snapshot // revisions not closed yet, by generation
 	contents  *contents            // files read without a handle
+	listings  *listings            // recent directory listings, for lookups
 	noOpen    atomic.Bool          // the kernel sends no OPEN/RELEASE (reads by inode)
 	nextCheck atomic.Int64         // unix nanoseconds
 	updating  sync.Mutex
@@ -98,7 +99,7 @@ func (c *Config) defaults() {
 func NewFS(cfg Config, tree Tree, open Opener) (*FS, error) {
 	cfg.defaults()
 	f := &FS{cfg: cfg, open: open, log: cfg.Logger, started: time.Now(),
-		live: map[uint64]*snapshot{}, contents: newContents()}
+		live: map[uint64]*snapshot{}, contents: newContents(), listings: newListings()}
 	if err := f.install(tree); err != nil {
 		return nil, err
 	}

@@ -55,7 +55,11 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 	p := childPath(n.path, name)
 	ctx, cancel := f.opCtx(ctx)
 	defer cancel()
-	e, err := bounded(ctx, func() (*Node, error) { return s.tree.Lookup(ctx, p) })
+	e := f.listings.lookup(n, s.gen, name)
+	var err error
+	if e == nil {
+		e, err = bounded(ctx, func() (*Node, error) { return s.tree.Lookup(ctx, p) })
+	}
 	if err != nil {
 		errno := f.errno("lookup", p, err)
 		if errno == syscall.ENOENT {

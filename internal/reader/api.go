@@ -53,6 +53,30 @@ type ObjectCache interface {
 	Create(h hash.Hash, info ObjectInfo) (CacheTxn, error)
 }
 
+// Object is verified content: a cache file, or memory for a small object
+// just downloaded (see MemCache).
+type Object interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// MemCache is an optional extension of ObjectCache: regular objects of at
+// most MemObjectMax bytes are verified in memory, served from there and
+// handed to the cache, which writes them to disk in the background (the
+// file system operations of a cache insert are then off the reader's path).
+type MemCache interface {
+	// OpenObject returns a cached object (from memory while it is still
+	// being written) or an error wrapping ErrNotCached.
+	OpenObject(h hash.Hash) (Object, error)
+	// Put takes a verified object; data is not modified afterwards. The
+	// object is visible to OpenObject and Open at once (Open waits until
+	// it is on disk); a failed background write only loses the copy.
+	Put(h hash.Hash, info ObjectInfo, data []byte)
+}
+
+// MemObjectMax is the largest object verified in memory for a MemCache.
+const MemObjectMax = 256 << 10
+
 // CacheTxn is an object being written into an ObjectCache.
 type CacheTxn interface {
 	io.Writer

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"sync"
 
@@ -41,7 +40,7 @@ func (r *Repo) Open(ctx context.Context, n *Node) (File, error) {
 	if n.Hash.IsZero() {
 		return nil, fmt.Errorf("%s: regular file without content hash (corrupt catalog)", displayPath(n.Path))
 	}
-	f, err := r.objs.get(ctx, n.Hash, hash.SuffixNone, n.Compressed(), n.Size, KindRegular, n.Path)
+	f, err := r.objs.getContent(ctx, n.Hash, hash.SuffixNone, n.Compressed(), n.Size, n.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +48,7 @@ func (r *Repo) Open(ctx context.Context, n *Node) (File, error) {
 }
 
 type wholeFile struct {
-	f    *os.File
+	f    Object
 	size int64
 }
 
@@ -65,7 +64,7 @@ type chunkedFile struct {
 	chunks []catalog.Chunk
 	mu     sync.Mutex
 	cur    int
-	curF   *os.File
+	curF   Object
 }
 
 func (c *chunkedFile) Size() int64 { return c.n.Size }
@@ -77,7 +76,7 @@ func (c *chunkedFile) readChunk(i int, p []byte, off int64) (int, error) {
 	defer c.mu.Unlock()
 	if c.curF == nil || c.cur != i {
 		ch := c.chunks[i]
-		f, err := c.r.objs.get(c.ctx, ch.Hash, hash.SuffixPartial, c.n.Compressed(), ch.Size, KindRegular, c.n.Path)
+		f, err := c.r.objs.getContent(c.ctx, ch.Hash, hash.SuffixPartial, c.n.Compressed(), ch.Size, c.n.Path)
 		if err != nil {
 			return 0, err
 		}

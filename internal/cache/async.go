@@ -1,0 +1,180 @@
+package cache
+
+import (
+	"fmt"
+
+	"github.com/ucvm/ucvm/internal/cvmfs/hash"
+	"github.com/ucvm/ucvm/internal/reader"
+)
+
+// Background writes (reader.MemCache): a verified object handed over by
+// Put is served from memory while a small pool of writers stores it like
+// any other insert (txn/ temporary file, size check, rename), so a crash
+// never leaves a partial object under its final name. The entry counts
+// against the quota and cannot be evicted until it is on disk.
+const (
+	writers         = 2
+	maxPendingBytes = 64 << 20 // beyond: Put writes synchronously
+	writeQueue      = 1024
+)
+
+// pendingObject is an object accepted by Put and not yet on disk.
+type pendingObject struct {
+	data []byte
+	info reader.ObjectInfo
+	h    hash.Hash
+	done chan struct{} // closed once written (or failed)
+}
+
+var _ reader.MemCache = (*Cache)(nil)
+
+// Put implements reader.MemCache.
+func (c *Cache) Put(h hash.Hash, info reader.ObjectInfo, data []byte) {
+	key := h.String()
+	if len(key) < 3 {
+		return
+	}
+	c.mu.Lock()
+	if e := c.entries[key]; e != nil || c.pending[key] != nil {
+		if e != nil {
+			c.touch(e)
+		}
+		c.mu.Unlock()
+		return
+	}
+	info.Size = int64(len(data))
+	c.reserve(info.Size)
+	c.add(key, info.Size, info.Kind, info.Description)
+	c.refs[key]++ // not evictable before it is on disk
+	p := &pendingObject{data: data, info: info, h: h, done: make(chan struct{})}
+	c.pending[key] = p
+	maxPending := int64(maxPendingBytes)
+	if c.limit > 0 {
+		maxPending = min(maxPending, c.limit/4)
+	}
+	async := !c.closed && c.pendingBytes+info.Size <= maxPending
+	if async {
+		c.pendingBytes += info.Size
+		c.startWritersLocked()
+		select {
+		case c.queue <- p:
+		default:
+			c.pendingBytes -= info.Size
+			async = false
+		}
+	}
+	c.mu.Unlock()
+	if !async {
+		c.writePending(p, false)
+	}
+}
+
+// startWritersLocked starts the writer pool on the first Put (c.mu held).
+func (c *Cache) startWritersLocked() {
+	if c.queue != nil {
+		return
+	}
+	c.queue = make(chan *pendingObject, writeQueue)
+	for range writers {
+		c.writersWG.Add(1)
+		go func() {
+			defer c.writersWG.Done()
+			for p := range c.queue {
+				c.writePending(p, true)
+			}
+		}()
+	}
+}
+
+// writePending stores p through a regular transaction and ends its pending
+// state; on failure the entry is forgotten (the copy in memory was served).
+func (c *Cache) writePending(p *pendingObject, queued bool) {
+	err := c.writeObject(p)
+	key := p.h.String()
+	c.mu.Lock()
+	delete(c.pending, key)
+	if queued {
+		c.pendingBytes -= p.info.Size
+	}
+	if c.refs[key]--; c.refs[key] <= 0 {
+		delete(c.refs, key)
+	}
+	if err != nil {
+		if e := c.entries[key]; e != nil {
+			c.drop(e)
+		}
+	}
+	if c.limit > 0 && c.used > c.limit { // over quota while objects were pending
+		c.evictTo(c.limit / 2)
+	}
+	c.mu.Unlock()
+	close(p.done)
+	if err != nil {
+		c.log.Warn("cannot write object to the cache (it was served from memory)", "key", key, "err", err)
+	}
+}
+
+func (c *Cache) writeObject(p *pendingObject) error {
+	t, err := c.Create(p.h, p.info)
+	if err != nil {
+		return err
+	}
+	if _, err := t.Write(p.data); err != nil {
+		t.Abort()
+		return err
+	}
+	return t.Commit()
+}
+
+// waitPending waits until an object accepted by Put is on disk (or its
+// write failed).
+func (c *Cache) waitPending(key string) {
+	c.mu.Lock()
+	p := c.pending[key]
+	c.mu.Unlock()
+	if p != nil {
+		<-p.done
+	}
+}
+
+// drainWriters stops the writer pool after the queued objects are written.
+func (c *Cache) drainWriters() {
+	c.mu.Lock()
+	c.closed = true
+	q := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+	if q != nil {
+		close(q)
+	}
+	c.writersWG.Wait()
+}
+
+// OpenObject implements reader.MemCache: objects being written are served
+// from memory; objects the index does not know are a miss without a
+// system call (the index is complete: loaded or rebuilt by a scan at Open,
+// and this process is the only writer of the directory).
+func (c *Cache) OpenObject(h hash.Hash) (reader.Object, error) {
+	key := h.String()
+	c.mu.Lock()
+	if p := c.pending[key]; p != nil {
+		c.stats.Hits++
+		if e := c.entries[key]; e != nil {
+			c.touch(e)
+		}
+		c.mu.Unlock()
+		return reader.MemObject(p.data), nil
+	}
+	_, known := c.entries[key]
+	if !known {
+		c.stats.Misses++
+		c.mu.Unlock()
+		return nil, fmt.Errorf("%w: %s", reader.ErrNotCached, key)
+	}
+	c.mu.Unlock()
+	f, err := c.Open(h)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
