@@ -39,14 +39,14 @@ func (b *Boot) stepScratch() {
 		b.panic("Unable to mount root device %s: %v", dev, err)
 		return
 	}
-	if b.Tools.E2fsck == "" {
-		b.checkErrorState(dev)
-	}
 	if err := CreateLayout(RootRW, Busybox); err != nil {
 		b.Con.Warn("%v", err)
 	}
 	_ = writeAtomic(filepath.Join(RootRW, VersionFile), []byte(b.Version+"\n"), 0o644)
 	b.Con.OK()
+	if b.Tools.E2fsck == "" {
+		b.checkErrorState(dev)
+	}
 }
 
 // createScratch partitions and formats on the first boot.
