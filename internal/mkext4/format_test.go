@@ -67,3 +67,21 @@ func TestFormatSizes(t *testing.T) {
 		})
 	}
 }
+
+// TestResize2fsOffline: Debian's resize2fs grows a file system written by
+// Format (no resize_inode: it moves what it must), so images with
+// e2fsprogs keep working on disks formatted without them.
+func TestResize2fsOffline(t *testing.T) {
+	resize2fs := testutil.RequireCommand(t, "resize2fs")
+	img := formatImage(t, 1<<30, Options{Label: "UROOT"})
+	if err := os.Truncate(img, 200<<30); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(resize2fs, img).CombinedOutput(); err != nil {
+		t.Fatalf("resize2fs: %v\n%s", err, out)
+	}
+	fsck(t, img)
+	if h := dumpe2fs(t, img); !strings.Contains(h, "Block count:              52428800") {
+		t.Fatalf("not grown:\n%s", h)
+	}
+}
