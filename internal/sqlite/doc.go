@@ -39,5 +39,6 @@
 // The file is mapped read-only; Values alias the mapping, so copy them
 // (Value.Bytes, Value.String) before the callback returns. A DB is safe for
 // concurrent use; Close waits for running calls and later calls return
-// ErrClosed.
+// ErrClosed. Callbacks (Scan, Get, Where) run under a read lock and must
+// not call back into the same DB: collect first, then query again.
 package sqlite
