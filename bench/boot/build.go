@@ -43,7 +43,7 @@ func (b *bench) ucvmInitrd() (string, error) {
 	return out, buildInitrd(initrd.Options{Init: init, StrongVersion: "bench", Kernel: b.kern,
 		Modules: []string{"virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4", "overlay", "fuse"},
 		Branch:  br, KeyFiles: []string{filepath.Join(b.work, "keys", b.fqrn+".pub")},
-		CACerts: "/etc/ssl/certs/ca-certificates.crt", Busybox: "/bin/busybox", E2fsprogs: true,
+		CACerts: "/etc/ssl/certs/ca-certificates.crt", Busybox: "/bin/busybox", E2fsprogs: false,
 		Compression: "zstd"}, out)
 }
 

@@ -85,7 +85,7 @@ bootloader:
   package: ./cmd/ucvm-init
   module_root: %q
 busybox: true
-e2fsprogs: true
+e2fsprogs: false
 ca_certificates: /etc/ssl/certs/ca-certificates.crt
 compression: zstd
 kernel_params: ""
