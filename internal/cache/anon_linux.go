@@ -37,15 +37,28 @@ func openAnon(dir string) *os.File {
 }
 
 // linkAnon gives the unnamed file f the name dst; it fails with an error
-// matching os.ErrExist if dst exists.
+// matching os.ErrExist if dst exists. linkat(AT_EMPTY_PATH) needs no /proc
+// (the boot's client daemon stays in the initramfs, whose /proc is moved
+// into the OS at the hand-over) but needs CAP_DAC_READ_SEARCH; without it
+// the /proc/self/fd link is tried.
 func linkAnon(f *os.File, dst string) error {
-	src := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
-	err := unix.Linkat(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, unix.AT_SYMLINK_FOLLOW)
-	if err != nil {
-		if err != unix.EEXIST && err != unix.ENOENT {
-			noAnon.Store(true) // e.g. /proc not mounted: named files from now on
-		}
-		return &os.LinkError{Op: "link", Old: src, New: dst, Err: err}
+	err := unix.Linkat(int(f.Fd()), "", unix.AT_FDCWD, dst, unix.AT_EMPTY_PATH)
+	if err == nil || err == unix.EEXIST {
+		return linkErr("(fd)", dst, err)
 	}
-	return nil
+	src := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+	err = unix.Linkat(unix.AT_FDCWD, src, unix.AT_FDCWD, dst, unix.AT_SYMLINK_FOLLOW)
+	if err != nil && err != unix.EEXIST {
+		if _, serr := os.Stat(src); serr != nil || err != unix.ENOENT {
+			noAnon.Store(true) // e.g. /proc gone: named files from now on
+		}
+	}
+	return linkErr(src, dst, err)
+}
+
+func linkErr(src, dst string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &os.LinkError{Op: "link", Old: src, New: dst, Err: err}
 }
