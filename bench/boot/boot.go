@@ -70,7 +70,7 @@ func (b *bench) boot(name, initrd, disk, format string) (result, error) {
 	mon := b.path("monitor.sock")
 	id := strings.NewReplacer("(", "", ")", "", ",", "", " ", "-").Replace(name)
 	cfg := qemu.Config{Name: id, Kernel: b.kern.Vmlinux, Initrd: initrd, Append: qemu.AppendDefaults,
-		Firmware: qemu.FirmwareQboot, MemoryMB: 1536, Timeout: b.timeout, Net: &qemu.Net{},
+		Firmware: qemu.FirmwareQboot, MemoryMB: 1536, SMP: b.smp, Timeout: b.timeout, Net: &qemu.Net{},
 		Drives: []qemu.Drive{{File: disk, Format: format}}, LogFile: b.path(id + ".console.log"),
 		Extra: []string{"-monitor", "unix:" + mon + ",server,nowait"}}
 	fmt.Printf("booting %s ...\n", name)

@@ -27,7 +27,7 @@ import (
 
 type bench struct {
 	work, root, fqrn, tag string
-	port                  int
+	port, smp             int
 	timeout               time.Duration
 	kern                  *kernel.Kernel
 }
@@ -37,6 +37,7 @@ func main() {
 	flag.StringVar(&b.work, "work", "/var/tmp/ucvm-demo/vm", "demo work directory (OS tree, repository, keys from `make demo`)")
 	flag.IntVar(&b.port, "port", 8099, "repository server port on 127.0.0.1")
 	flag.DurationVar(&b.timeout, "timeout", 10*time.Minute, "limit per boot")
+	flag.IntVar(&b.smp, "smp", 1, "virtual CPUs of every boot (QEMU -smp; TCG runs them on separate host threads)")
 	flag.Parse()
 	if err := b.run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/boot:", err)

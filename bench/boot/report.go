@@ -17,7 +17,7 @@ func size(p string) int64 {
 func (b *bench) report(res []result, ucvmInitrd, classicInitrd, disk string) {
 	base := res[len(res)-1]
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("\n%d CPUs, load average %s", runtime.NumCPU(), load)
+	fmt.Printf("\n%d host CPUs, %d vCPU per guest, load average %s", runtime.NumCPU(), b.smp, load)
 	fmt.Println("| boot | OS init s | OS up s | up / (c) | fetched MB | cache MB after boot |")
 	fmt.Println("|---|---|---|---|---|---|")
 	for _, r := range res {
