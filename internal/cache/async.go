@@ -1,7 +1,9 @@
 package cache
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 	"github.com/ucvm/ucvm/internal/reader"
@@ -165,16 +167,26 @@ func (c *Cache) OpenObject(h hash.Hash) (reader.Object, error) {
 		c.mu.Unlock()
 		return reader.MemObject(p.data), nil
 	}
-	_, known := c.entries[key]
-	if !known {
+	if c.entries[key] == nil {
 		c.stats.Misses++
 		c.mu.Unlock()
 		return nil, fmt.Errorf("%w: %s", reader.ErrNotCached, key)
 	}
 	c.mu.Unlock()
-	f, err := c.Open(h)
+	f, err := openRaw(c.path(key))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[key]
 	if err != nil {
-		return nil, err
+		c.stats.Misses++
+		if e != nil && errors.Is(err, fs.ErrNotExist) && c.pending[key] == nil {
+			c.drop(e) // deleted behind our back
+		}
+		return nil, fmt.Errorf("%w: %s", reader.ErrNotCached, key)
+	}
+	c.stats.Hits++
+	if e != nil {
+		c.touch(e)
 	}
 	return f, nil
 }

@@ -86,6 +86,71 @@ func (f *FS) getContent(n *node) (*content, error) {
 	return c, nil
 }
 
+// cachedOpener is implemented by trees that can open cached content
+// without any network access (reader.Repo.OpenCached).
+type cachedOpener interface {
+	OpenCached(n *Node) (File, bool)
+}
+
+// localContent returns n's content if it is open already or can be opened
+// from the local cache, else nil (then getContent, under a deadline). The
+// caller must put it back.
+func (f *FS) localContent(n *node) *content {
+	cs := f.contents
+	cs.mu.Lock()
+	if c := cs.m[n]; c != nil {
+		select {
+		case <-c.ready:
+			if c.err == nil {
+				c.users++
+				cs.lru.MoveToFront(c.elem)
+				cs.mu.Unlock()
+				return c
+			}
+		default:
+		}
+		cs.mu.Unlock()
+		return nil
+	}
+	cs.mu.Unlock()
+	if n.ent == nil {
+		return nil
+	}
+	s := f.acquireGen(n.gen)
+	if s == nil {
+		return nil
+	}
+	co, ok := s.tree.(cachedOpener)
+	var file File
+	if ok {
+		file, ok = co.OpenCached(n.ent)
+	}
+	if !ok {
+		f.releaseSnap(s)
+		return nil
+	}
+	c := &content{n: n, ready: make(chan struct{}), f: file, snap: s, cancel: func() {}, users: 1}
+	close(c.ready)
+	if f.cfg.Cache != nil && !n.ent.Hash.IsZero() {
+		c.held = n.ent.Hash
+		f.cfg.Cache.Acquire(c.held)
+	}
+	cs.mu.Lock()
+	if cs.m[n] != nil { // opened concurrently: use the regular path
+		cs.mu.Unlock()
+		f.closeContent(c)
+		return nil
+	}
+	c.elem = cs.lru.PushFront(c)
+	cs.m[n] = c
+	old := cs.trimLocked(maxContents)
+	cs.mu.Unlock()
+	for _, o := range old {
+		f.closeContent(o)
+	}
+	return c
+}
+
 // putContent ends one read; an evicted content is closed by its last user.
 func (f *FS) putContent(c *content) {
 	cs := f.contents

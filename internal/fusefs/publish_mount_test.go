@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -60,6 +61,7 @@ func (p *pubRepo) key() string { return filepath.Join(p.keys, pubFQRN+".pub") }
 func TestTTLNewRevisionTagStays(t *testing.T) {
 	p := newPubRepo(t)
 	p.write("a.txt", "one\n")
+	p.write("c.txt", "three\n")
 	rev1 := p.publish("v1", 1)
 	srv := newRepoServer(t, pubFQRN, p.storage)
 
@@ -72,8 +74,16 @@ func TestTTLNewRevisionTagStays(t *testing.T) {
 		t.Fatalf("first revision: %q", got)
 	}
 	xattr(t, mnt, "user.revision", fmt.Sprint(rev1))
+	// Opened, not read, before the switch: reads arrive by inode (no-open
+	// mode) after revision 1 is closed and must still get its content.
+	old, err := os.Open(filepath.Join(mnt, "c.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
 
 	p.write("a.txt", "second\n") // other size: the publisher quick-checks size+mtime
+	p.write("c.txt", "changed c\n")
 	p.write("b.txt", "new\n")
 	rev2 := p.publish("v2", 1)
 	deadline := time.Now().Add(15 * time.Second)
@@ -92,6 +102,12 @@ func TestTTLNewRevisionTagStays(t *testing.T) {
 	}
 	if got := string(readFile(t, filepath.Join(mnt, "b.txt"))); got != "new\n" {
 		t.Fatalf("new file: %q", got)
+	}
+	if got, err := io.ReadAll(old); err != nil || string(got) != "three\n" {
+		t.Fatalf("file opened in revision %d read after the switch: %q, %v", rev1, got, err)
+	}
+	if got := string(readFile(t, filepath.Join(mnt, "c.txt"))); got != "changed c\n" {
+		t.Fatalf("reopened after the switch: %q", got)
 	}
 	if tm.FS.Info().Revision != rev1 || string(readFile(t, filepath.Join(tmnt, "a.txt"))) != "one\n" {
 		t.Fatalf("tag mount moved to revision %d", tm.FS.Info().Revision)

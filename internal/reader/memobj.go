@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/ucvm/ucvm/internal/cvmfs/catalog"
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 	"github.com/ucvm/ucvm/internal/cvmfs/object"
 )
@@ -78,4 +79,19 @@ func (w *boundedBuffer) Write(p []byte) (int, error) {
 	}
 	w.b = append(w.b, p...)
 	return len(p), nil
+}
+
+// OpenCached returns the content of the regular, unchunked file n if the
+// cache holds it (in memory or on disk): no download, no catalog access,
+// nothing that can wait on the network. ok is false otherwise.
+func (r *Repo) OpenCached(n *Node) (f File, ok bool) {
+	mc, isMem := r.objs.cache.(MemCache)
+	if !isMem || !n.IsRegular() || n.IsChunked() || n.Hash.IsZero() || n.Flags&catalog.FlagFileExternal != 0 {
+		return nil, false
+	}
+	obj, err := mc.OpenObject(n.Hash)
+	if err != nil {
+		return nil, false
+	}
+	return &wholeFile{f: obj, size: n.Size}, true
 }
