@@ -2,7 +2,6 @@ package boot
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -223,41 +222,6 @@ func (b *Boot) stepPinfiles() {
 	}
 	go cmd.Wait()
 	b.Con.OK()
-}
-
-// PinArgv0 is argv[0] of the background pinning process.
-const PinArgv0 = "@ucvm-pin"
-
-// PinMain pins every existing path of a pin list (args: list, socket,
-// os path, sentinel) and creates the sentinel at the end.
-func PinMain(args []string) int {
-	if len(args) < 5 {
-		return 2
-	}
-	data, err := os.ReadFile(args[1])
-	if err != nil {
-		return 1
-	}
-	var errs []string
-	for _, p := range strings.Split(string(data), "\n") {
-		p = strings.TrimSpace(p)
-		if p == "" || strings.HasPrefix(p, "#") {
-			continue
-		}
-		path := "/" + strings.Trim(filepath.Join(args[3], p), "/")
-		var err error
-		for try := 0; try < 3; try++ {
-			if _, err = fusefs.Talk(args[2], "pin "+path, 2*time.Minute); err == nil {
-				break
-			}
-			time.Sleep(500 * time.Millisecond)
-		}
-		if err != nil {
-			errs = append(errs, path+": "+err.Error())
-		}
-	}
-	_ = os.WriteFile(args[4], []byte(fmt.Sprintf("failed %d\n%s", len(errs), strings.Join(errs, "\n"))), 0o644)
-	return 0
 }
 
 // copyTree copies a directory tree of regular files, dirs and symlinks.
