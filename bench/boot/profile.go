@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ucvm/ucvm/internal/cvmfs/keys"
+	"github.com/ucvm/ucvm/internal/pinlist"
+	"github.com/ucvm/ucvm/internal/publish"
+	"github.com/ucvm/ucvm/internal/reader"
+	"github.com/ucvm/ucvm/internal/serve"
+)
+
+// profile gives the demo OS a pin list (/.ucernvm_pinfiles) when it has
+// none (or -reprofile): one cold boot against a server that logs its
+// accesses, the list of the files that boot downloaded (as `ucvm pinlist`
+// builds it), and a publish of the tree with the list under the same tag.
+// The measured boots then run with the core file set an OS maintainer would
+// ship, as the original µCernVM OS repositories do.
+func (b *bench) profile(initrd string) error {
+	list := filepath.Join(b.work, "osroot", "os", ".ucernvm_pinfiles")
+	if _, err := os.Stat(list); err == nil && !b.reprofile {
+		return nil
+	}
+	logPath := b.path("profile-access.log")
+	if err := b.profilingBoot(initrd, logPath); err != nil {
+		return err
+	}
+	paths, err := b.pinPaths(logPath)
+	if err != nil {
+		return err
+	}
+	body := fmt.Sprintf("# core file set: %d files downloaded by a profiling boot (bench/boot)\n%s\n", len(paths), strings.Join(paths, "\n"))
+	if err := os.WriteFile(list+".tmp", []byte(body), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(list+".tmp", list); err != nil {
+		return err
+	}
+	fmt.Printf("  pin list: %d files -> %s; publishing\n", len(paths), list)
+	_, err = publish.Publish(context.Background(), publish.Options{FQRN: b.fqrn, Storage: filepath.Join(b.work, "storage"),
+		Keys: filepath.Join(b.work, "keys"), Source: filepath.Join(b.work, "osroot"), Tag: b.tag, Workers: 2})
+	return err
+}
+
+// profilingBoot boots once with an empty scratch disk while the server logs
+// every access to logPath.
+func (b *bench) profilingBoot(initrd, logPath string) error {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	stop, err := b.serveTo(logf)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	scratch := b.path("profile-scratch.qcow2")
+	if err := run("qemu-img", "create", "-q", "-f", "qcow2", scratch, "20G"); err != nil {
+		return err
+	}
+	defer os.Remove(scratch)
+	_, err = b.boot("(0) profiling boot, cold cache", initrd, scratch, "qcow2")
+	return err
+}
+
+// serveTo serves the demo repository with an access log.
+func (b *bench) serveTo(w io.Writer) (func(), error) {
+	repo, err := serve.Discover(filepath.Join(b.work, "storage"))
+	if err != nil {
+		return nil, err
+	}
+	h, err := serve.NewHandler([]serve.Repo{repo}, slog.New(slog.NewTextHandler(w, nil)))
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", b.port))
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(l)
+	return func() { srv.Close(); h.Close() }, nil
+}
+
+// pinPaths builds the pin list from the access log of the profiling boot.
+func (b *bench) pinPaths(logPath string) ([]string, error) {
+	lf, err := os.Open(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer lf.Close()
+	fetched, err := pinlist.FetchedObjects(lf)
+	if err != nil {
+		return nil, err
+	}
+	masters, err := keys.LoadPublic(filepath.Join(b.work, "keys", b.fqrn+".pub"))
+	if err != nil {
+		return nil, err
+	}
+	cacheDir, err := os.MkdirTemp("", "ucvm-bench-pin-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(cacheDir)
+	cache, err := reader.NewDirCache(cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := reader.Open(context.Background(), reader.Options{FQRN: b.fqrn, Source: reader.DirSource{Dir: filepath.Join(b.work, "storage")},
+		Cache: cache, MasterKeys: masters, Tag: b.tag})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return pinlist.Build(context.Background(), r, "/os", fetched)
+}
