@@ -103,6 +103,13 @@ func TestSmallQuotaLargerWorkingSet(t *testing.T) {
 	if n := srv.requests.Load() - requests; n != 0 {
 		t.Fatalf("pinned files were downloaded again (%d requests)", n)
 	}
+	// Pinning a cached set again (every warm boot does) reads nothing.
+	if out, err := m.Command("pin /dir_many"); err != nil || !strings.Contains(out, "pinned /dir_many") {
+		t.Fatalf("pin again: %q %v", out, err)
+	}
+	if n := srv.requests.Load() - requests; n != 0 {
+		t.Fatalf("pinning a cached set downloaded %d objects", n)
+	}
 	for _, cmd := range []string{"pins", "cache usage", "revision", "host info", "proxy info", "cleanup 0"} {
 		if out, err := m.Command(cmd); err != nil || out == "" {
 			t.Fatalf("%s: %q %v", cmd, out, err)

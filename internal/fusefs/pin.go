@@ -31,24 +31,39 @@ func (m *Mounted) pin(arg string) (string, error) {
 	}
 	var objs []hash.Hash
 	var size int64
-	for _, e := range files {
+	perFile := make([][]hash.Hash, len(files))
+	for i, e := range files {
 		hs, err := objectsOf(ctx, s.tree, e)
 		if err != nil {
 			return "", fmt.Errorf("pin %s: %w", e.Path, err)
 		}
+		perFile[i] = hs
 		objs = append(objs, hs...)
 		size += e.Size
 	}
 	if err := f.cfg.Cache.Pin(p, objs, size); err != nil {
 		return "", err
 	}
-	for _, e := range files {
+	for i, e := range files {
+		if f.cached(perFile[i]) {
+			continue // a warm boot pins its core set without reading it
+		}
 		if err := readThrough(ctx, s.tree, e); err != nil {
 			f.cfg.Cache.Unpin(p)
 			return "", fmt.Errorf("pin %s: fetch %s: %w", arg, e.Path, err)
 		}
 	}
 	return fmt.Sprintf("pinned %s: %d files, %d objects, %d bytes\n", displayPath(p), len(files), len(objs), size), nil
+}
+
+// cached reports whether every object in hs is in the cache.
+func (f *FS) cached(hs []hash.Hash) bool {
+	for _, h := range hs {
+		if !f.cfg.Cache.Contains(h) {
+			return false
+		}
+	}
+	return true
 }
 
 func displayPath(p string) string {
