@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,11 +14,10 @@ import (
 	"time"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/keys"
-	"github.com/ucvm/ucvm/internal/fetch"
 	"github.com/ucvm/ucvm/internal/publish"
 	"github.com/ucvm/ucvm/internal/reader"
 	"github.com/ucvm/ucvm/internal/repo"
-	"github.com/ucvm/ucvm/internal/serve"
+	"github.com/ucvm/ucvm/internal/repotest"
 )
 
 const fqrn = "pin.test.local"
@@ -106,23 +103,8 @@ func FuzzFetchedObjects(f *testing.F) {
 
 func openHTTP(t *testing.T, storage, keyDir string, log io.Writer) *reader.Repo {
 	t.Helper()
-	rp, err := serve.Discover(storage)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := serve.NewHandler([]serve.Repo{rp}, slog.New(slog.NewTextHandler(log, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); h.Close() })
-	cfg := fetch.DefaultConfig()
-	cfg.Hosts = fetch.ParseHostList(srv.URL+"/cvmfs/@fqrn@", fqrn)
-	fe, err := fetch.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return openRepo(t, reader.FetchSource{F: fe}, keyDir)
+	src, _ := repotest.ServeLog(t, storage, fqrn, log)
+	return openRepo(t, src, keyDir)
 }
 
 func openRepo(t *testing.T, src reader.Source, keyDir string) *reader.Repo {

@@ -17,12 +17,18 @@ import (
 // reader source for it and the server's base URL.
 func Serve(t testing.TB, storage, fqrn string) (reader.Source, string) {
 	t.Helper()
+	return ServeLog(t, storage, fqrn, io.Discard)
+}
+
+// ServeLog is Serve with the server's access log written to log.
+func ServeLog(t testing.TB, storage, fqrn string, log io.Writer) (reader.Source, string) {
+	t.Helper()
 	r, err := serve.Discover(storage)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.FQRN = fqrn
-	h, err := serve.NewHandler([]serve.Repo{r}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h, err := serve.NewHandler([]serve.Repo{r}, slog.New(slog.NewTextHandler(log, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
-	"compress/zlib"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,23 +12,9 @@ import (
 // fixtureDatabases returns the inflated catalogs (C) and history databases
 // (H) of the CernVM-FS fixture repository.
 func fixtureDatabases(t testing.TB) [][]byte {
-	dir := filepath.Join(testutil.RepoRoot(), "..", "shared", "fixtures", "cvmfs", "test.repo.local", "data")
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "*[CH]"))
 	var out [][]byte
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := zlib.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		plain, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, plain)
+	for _, f := range testutil.FixtureObjects(t, "*[CH]") {
+		out = append(out, testutil.Inflate(t, f))
 	}
 	return out
 }

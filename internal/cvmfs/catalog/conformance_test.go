@@ -2,11 +2,9 @@ package catalog_test
 
 import (
 	"bytes"
-	"compress/zlib"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -23,27 +21,10 @@ import (
 // fixtureCatalogs inflates every catalog (C object) of the fixture
 // repository: all revisions and tags, root and nested catalogs.
 func fixtureCatalogs(t testing.TB) []string {
-	dir := filepath.Join(testutil.RepoRoot(), "..", "shared", "fixtures", "cvmfs", "test.repo.local", "data")
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "*C"))
-	if len(files) == 0 {
-		t.Skip("fixture repository not available")
-	}
 	var out []string
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := zlib.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		plain, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range testutil.FixtureObjects(t, "*C") {
 		p := filepath.Join(t.TempDir(), filepath.Base(f))
-		if err := os.WriteFile(p, plain, 0o600); err != nil {
+		if err := os.WriteFile(p, testutil.Inflate(t, f), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, p)

@@ -1,10 +1,7 @@
 package histwrite
 
 import (
-	"bytes"
-	"compress/zlib"
 	"database/sql"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,20 +24,8 @@ func fixtureDir() string {
 // inflateObject writes the inflated fixture object to a temp file.
 func inflateObject(t *testing.T, h hash.Hash, suffix byte) string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(fixtureDir(), h.ObjectPath(suffix)))
-	if err != nil {
-		t.Skipf("fixture not available: %v", err)
-	}
-	zr, err := zlib.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := filepath.Join(t.TempDir(), "db")
-	if err := os.WriteFile(p, plain, 0o644); err != nil {
+	if err := os.WriteFile(p, testutil.Inflate(t, filepath.Join(testutil.FixtureRepo(t), h.ObjectPath(suffix))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
