@@ -18,16 +18,47 @@ import (
 // systemd pivots into it and runs ./shutdown <verb>.
 const ShutdownDir = "/run/initramfs"
 
-// PrepareShutdown installs a copy of this program as
-// /run/initramfs/shutdown and records the client daemon's pid.
+// ShutdownKeep is the initramfs directory that holds the hand-back
+// program; the clean-up at the hand-over leaves it.
+const ShutdownKeep = "/.ucvm-shutdown"
+
+// PrepareShutdown installs this program as dir/shutdown
+// (/run/initramfs/shutdown) and records the client daemon's pid. dir
+// becomes a bind mount of ShutdownKeep, which holds a hard link of this
+// program: nothing is copied (a copy of the 13 MB binary took 0.4-0.8 s
+// of every boot under emulation). systemd leaves /run/initramfs mounted
+// and pivots into it. Where the bind is not possible, the program is
+// copied.
 func PrepareShutdown(dir string, clientPID int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := copyFile("/proc/self/exe", filepath.Join(dir, "shutdown"), 0o755); err != nil {
-		return fmt.Errorf("shutdown hand-back: %w", err)
+	if err := bindShutdown(dir); err != nil {
+		if err := copyFile("/proc/self/exe", filepath.Join(dir, "shutdown"), 0o755); err != nil {
+			return fmt.Errorf("shutdown hand-back: %w", err)
+		}
 	}
 	return writeAtomic(filepath.Join(dir, "ucvm-client.pid"), []byte(strconv.Itoa(clientPID)+"\n"), 0o644)
+}
+
+func bindShutdown(dir string) error {
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(ShutdownKeep, 0o755); err != nil {
+		return err
+	}
+	dst := filepath.Join(ShutdownKeep, "shutdown")
+	_ = os.Remove(dst)
+	if err := os.Link(exe, dst); err != nil {
+		return err
+	}
+	if err := unix.Mount(ShutdownKeep, dir, "", unix.MS_BIND, ""); err != nil {
+		_ = os.Remove(dst)
+		return err
+	}
+	return nil
 }
 
 // ShutdownMain is run as /run/initramfs/shutdown <verb> (systemd's

@@ -63,6 +63,8 @@ func TestEC2Metadata(t *testing.T) {
 	marker(t, vm, `Contextualizing VM\.\.\. EC2`)
 	marker(t, vm, `UCVM-SOURCE EC2`)
 	marker(t, vm, `UCVM-UCONTEXT _UCONTEXT_CVMFS_SERVER='169\.254\.169\.100:8080'`)
+	// The hand-back program is a bind mount of the initramfs (not a copy).
+	marker(t, vm, `UCVM-HANDBACK mounts=1 exe=yes`)
 	marker(t, vm, `UCVM-OS-DONE`)
 	// The shutdown hand-back stops the client, then remounts the scratch
 	// disk read-only (through a descriptor: the path runs through the
