@@ -2,6 +2,7 @@ package boot
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,8 +47,12 @@ func bindShutdown(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(ShutdownKeep, 0o755); err != nil {
-		return err
+	// systemd remounts /run/initramfs read-only before it pivots into it,
+	// so the mount points it needs there must exist beforehand.
+	for _, d := range []string{"", "proc", "sys", "dev", "run", "oldroot"} {
+		if err := os.MkdirAll(filepath.Join(ShutdownKeep, d), 0o755); err != nil {
+			return err
+		}
 	}
 	dst := filepath.Join(ShutdownKeep, "shutdown")
 	_ = os.Remove(dst)
@@ -77,6 +82,7 @@ func ShutdownMain(args []string) int {
 		old = "/oldroot"
 	}
 	say := func(f string, a ...any) { fmt.Fprintf(os.Stderr, "[INF] "+f+"\n", a...) }
+	say("shutting down (%s, OS at %s)", verb, old)
 	if _, err := os.Stat("/proc/self/mountinfo"); err != nil {
 		_ = os.MkdirAll("/proc", 0o755)
 		_ = unix.Mount("proc", "/proc", "proc", 0, "")
@@ -91,18 +97,17 @@ func ShutdownMain(args []string) int {
 	if err := unix.Mount("", old, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
 		say("remount %s read-only: %v", old, err)
 	}
-	// Hold the scratch mount by a descriptor: once the client is gone,
-	// resolving rw (a path through the union root, whose lower layer was
-	// the client's) fails with ENOTCONN.
-	rwPath := rw
-	if fd, err := unix.Open(rw, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
-		defer unix.Close(fd)
-		rwPath = fmt.Sprintf("/proc/self/fd/%d", fd)
-	}
-	stopClient(filepath.Join(filepath.Dir(os.Args[0]), "ucvm-client.pid"), ShutdownDir+"/ucvm-client.pid")
+	// Hold the scratch mount by descriptors before the client stops: rw
+	// runs through the union root, whose lower layer is the client's
+	// mount (ENOTCONN afterwards), and systemd has unmounted the OS's
+	// /mnt/.rw bind by now; the client's own root (the old initramfs)
+	// still has the scratch disk at /root.rw.
+	pid := clientPID(filepath.Join(filepath.Dir(os.Args[0]), "ucvm-client.pid"), ShutdownDir+"/ucvm-client.pid")
+	fds := openPaths(rw, fmt.Sprintf("/proc/%d/root%s", pid, RootRW))
+	stopClient(pid)
 	unix.Sync()
-	if err := unix.Mount("", rwPath, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
-		say("remount %s read-only: %v", rw, err)
+	if err := remountReadOnly(fds); err != nil {
+		say("remount the scratch disk read-only: %v", err)
 	} else {
 		say("scratch disk read-only")
 	}
@@ -115,24 +120,54 @@ func ShutdownMain(args []string) int {
 	return 1
 }
 
-// stopClient sends SIGTERM to the client daemon (it closes its cache and
-// exits without waiting for the unmount) and waits up to 3 s.
-func stopClient(paths ...string) {
+// clientPID reads the client daemon's pid from the first readable file.
+func clientPID(paths ...string) int {
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			continue
 		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil || pid <= 1 {
-			continue
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
+			return pid
 		}
-		_ = syscall.Kill(pid, syscall.SIGTERM)
-		for i := 0; i < 60 && alive(pid); i++ {
-			time.Sleep(50 * time.Millisecond)
-		}
+	}
+	return 0
+}
+
+// stopClient sends SIGTERM to the client daemon (it closes its cache and
+// exits without waiting for the unmount) and waits up to 3 s.
+func stopClient(pid int) {
+	if pid <= 1 {
 		return
 	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	for i := 0; i < 60 && alive(pid); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// openPaths opens O_PATH descriptors of the directories that exist.
+func openPaths(paths ...string) []int {
+	var fds []int
+	for _, p := range paths {
+		if fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+			fds = append(fds, fd)
+		}
+	}
+	return fds
+}
+
+// remountReadOnly remounts the file system of the first descriptor that is
+// a mount root read-only (the others are then read-only too: one
+// superblock).
+func remountReadOnly(fds []int) error {
+	err := errors.New("no mount point of it left")
+	for _, fd := range fds {
+		if err = unix.Mount("", fmt.Sprintf("/proc/self/fd/%d", fd), "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 // alive reports whether pid runs (a zombie, which nobody reaps after the

@@ -59,7 +59,9 @@ func TestEC2Metadata(t *testing.T) {
 	md, got := ec2IMDS(t, ud)
 	n := &qemu.Net{Network: "169.254.0.0/16", Host: "169.254.169.2",
 		GuestFwd: []qemu.GuestFwd{{GuestAddr: "169.254.169.254:80", Host: strings.TrimPrefix(md.URL, "http://")}}}
-	vm := bootVM(t, r, vmOpts{disks: []qemu.Drive{{File: sparseDisk(t, 1<<30)}}, net: n, repoAddr: "169.254.169.100:8080"})
+	// ucvmtest.pivot: the tiny OS hands back the way systemd does.
+	vm := bootVM(t, r, vmOpts{disks: []qemu.Drive{{File: sparseDisk(t, 1<<30)}}, net: n, repoAddr: "169.254.169.100:8080",
+		append: "ucvmtest.pivot"})
 	marker(t, vm, `Contextualizing VM\.\.\. EC2`)
 	marker(t, vm, `UCVM-SOURCE EC2`)
 	marker(t, vm, `UCVM-UCONTEXT _UCONTEXT_CVMFS_SERVER='169\.254\.169\.100:8080'`)
@@ -69,6 +71,7 @@ func TestEC2Metadata(t *testing.T) {
 	// The shutdown hand-back stops the client, then remounts the scratch
 	// disk read-only (through a descriptor: the path runs through the
 	// union root whose lower layer is gone by then).
+	marker(t, vm, `\[INF\] shutting down \(poweroff, OS at /oldroot\)`)
 	marker(t, vm, `\[INF\] scratch disk read-only`)
 	waitOff(t, vm)
 	if got.get() == 0 {

@@ -66,6 +66,15 @@ for p in $($B cat /proc/cmdline); do
   esac
 done
 echo "UCVM-OS-DONE"
+if $B grep -q ucvmtest.pivot /proc/cmdline; then
+  # What systemd-shutdown does: the OS's /mnt/.rw is unmounted, /run/initramfs
+  # remounted read-only, the API file systems bound into it, pivot, ./shutdown.
+  $B umount /mnt/.rw
+  $B mount -o remount,ro,bind /run/initramfs
+  for d in sys proc dev run; do $B mount --bind /$d /run/initramfs/$d; done
+  cd /run/initramfs && $B pivot_root . oldroot && cd / && exec /shutdown poweroff
+  echo "UCVM-PIVOT-FAILED"
+fi
 exec /run/initramfs/shutdown poweroff
 `
 
