@@ -200,6 +200,23 @@ func (f *FS) closeContent(c *content) {
 	f.releaseSnap(c.snap)
 }
 
+// sameContent reports whether the chunked entry e of revision gen has the
+// content of ne in the mounted revision s: same revision, or the same
+// whole-file hash, or (no hash recorded) the same size and mtime, which is
+// what a publisher compares to decide that a file did not change.
+func (f *FS) sameContent(gen uint64, e *Node, s *snapshot, ne *Node) bool {
+	f.mu.RLock()
+	root := f.roots[gen]
+	f.mu.RUnlock()
+	switch {
+	case !root.IsZero() && root.Equal(s.info.RootHash):
+		return true
+	case !e.Hash.IsZero() || !ne.Hash.IsZero():
+		return e.Hash.Equal(ne.Hash)
+	}
+	return e.Size == ne.Size && e.Mtime == ne.Mtime && e.MtimeNs == ne.MtimeNs
+}
+
 // openContent opens n's content in n's own revision. If that revision is
 // closed already (no file of it was open while the mount moved on), whole
 // files are still found by their content hash; a chunked file is opened in
@@ -219,7 +236,7 @@ func (f *FS) openContent(n *node) (File, *snapshot, hash.Hash, context.CancelFun
 		s = f.acquire()
 		if e.IsChunked() {
 			ne, err := s.tree.Lookup(octx, n.path)
-			if err != nil || e.Hash.IsZero() || !ne.Hash.Equal(e.Hash) {
+			if err != nil || !f.sameContent(n.gen, e, s, ne) {
 				f.releaseSnap(s)
 				cancel()
 				return nil, nil, hash.Hash{}, nil, fmt.Errorf("%w: %s (open it again)", ErrStale, n.path)

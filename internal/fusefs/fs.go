@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ucvm/ucvm/internal/cache"
+	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 	"github.com/ucvm/ucvm/internal/fetch"
 	"github.com/ucvm/ucvm/internal/reader"
 )
@@ -69,6 +70,7 @@ type FS struct {
 	gen       uint64
 	offline   bool
 	live      map[uint64]*snapshot // revisions not closed yet, by generation
+	roots     map[uint64]hash.Hash // root catalog of every generation mounted
 	contents  *contents            // files read without a handle
 	listings  *listings            // recent directory listings, for lookups
 	noOpen    atomic.Bool          // the kernel sends no OPEN/RELEASE (reads by inode)
@@ -99,7 +101,7 @@ func (c *Config) defaults() {
 func NewFS(cfg Config, tree Tree, open Opener) (*FS, error) {
 	cfg.defaults()
 	f := &FS{cfg: cfg, open: open, log: cfg.Logger, started: time.Now(),
-		live: map[uint64]*snapshot{}, contents: newContents(), listings: newListings()}
+		live: map[uint64]*snapshot{}, roots: map[uint64]hash.Hash{}, contents: newContents(), listings: newListings()}
 	if err := f.install(tree); err != nil {
 		return nil, err
 	}
@@ -118,6 +120,7 @@ func (f *FS) install(tree Tree) error {
 	f.gen++
 	s := &snapshot{tree: tree, info: tree.Info(), gen: f.gen, root: root, owner: f}
 	f.live[s.gen] = s
+	f.roots[s.gen] = s.info.RootHash
 	old := f.cur
 	f.cur = s
 	f.mu.Unlock()
