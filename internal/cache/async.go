@@ -76,12 +76,13 @@ func (c *Cache) startWritersLocked() {
 	if c.queue != nil {
 		return
 	}
-	c.queue = make(chan *pendingObject, writeQueue)
+	q := make(chan *pendingObject, writeQueue)
+	c.queue = q
 	for range writers {
 		c.writersWG.Add(1)
-		go func() {
+		go func() { // q, not c.queue: drainWriters clears the field
 			defer c.writersWG.Done()
-			for p := range c.queue {
+			for p := range q {
 				c.writePending(p, true)
 			}
 		}()
