@@ -26,16 +26,19 @@ func newServeCmd() *cobra.Command {
 directory's .cvmfspublished, else its name) plus /cvmfs/info/v1/repositories.json.
 Manifests and other .cvmfs* files expire after 61 s, data objects after 3 days;
 no Last-Modified or ETag. It prints the served URLs when ready and stops
-gracefully on SIGINT/SIGTERM. Access log lines go to stderr (--quiet: none).`,
+gracefully on SIGINT/SIGTERM. Access log lines go to stderr, written out in
+batches at least every 0.5 s (--quiet: none).`,
 		Example: "  ucvm serve --listen 127.0.0.1:8000 /srv/cvmfs/demo.local",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cliutil.Usagef("give at least one STORAGE directory")
 			}
 			cfg.Storage = args
-			var w io.Writer = os.Stderr
-			if quiet {
-				w = io.Discard
+			var w io.Writer = io.Discard
+			if !quiet {
+				al := serve.NewAccessLog(os.Stderr, 0)
+				defer al.Close()
+				w = al
 			}
 			cfg.Log = slog.New(slog.NewTextHandler(w, nil))
 			cfg.Out = cmd.OutOrStdout()

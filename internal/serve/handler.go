@@ -35,6 +35,7 @@ type Handler struct {
 type servedRepo struct {
 	Repo
 	root *os.Root
+	dirs dirRoots
 }
 
 // NewHandler opens the storage directories; Close releases them.
@@ -70,6 +71,7 @@ func NewHandler(repos []Repo, log *slog.Logger) (*Handler, error) {
 // Close releases the opened storage directories.
 func (h *Handler) Close() error {
 	for _, r := range h.repos {
+		r.dirs.close()
 		r.root.Close()
 	}
 	return nil
@@ -127,7 +129,7 @@ func safeRel(rel string) bool {
 }
 
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, repo *servedRepo, rel string) {
-	f, err := repo.root.Open(rel)
+	f, err := repo.dirs.open(repo.root, rel)
 	if err != nil {
 		http.NotFound(w, r)
 		return
@@ -139,6 +141,10 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, repo *served
 		return
 	}
 	h.setCaching(w, path.Base(rel))
+	if plainRequest(r) {
+		writeWhole(w, r, f, st.Size())
+		return
+	}
 	// Zero modtime: no Last-Modified, If-Modified-Since ignored; no ETag set.
 	http.ServeContent(w, r, "", time.Time{}, f)
 }
