@@ -7,8 +7,8 @@
 //	(c) classic: the tree as an ext4 disk image, mounted by a minimal
 //	    busybox initrd that only loads the block and ext4 modules;
 //
-// Before that, if the demo OS has no pin list (/.ucernvm_pinfiles), one
-// profiling boot makes it (see profile.go), as an OS maintainer would.
+// With -profile, a profiling boot first gives the OS a pin list
+// (/.ucernvm_pinfiles, see profile.go), as an OS maintainer would.
 //
 // It reports seconds to the OS init (systemd's first line) and to the
 // UCVM-OS-UP marker, bytes fetched from the repository, cache size and image
@@ -31,7 +31,7 @@ import (
 type bench struct {
 	work, root, fqrn, tag string
 	port, smp             int
-	reprofile             bool
+	profile               bool
 	timeout               time.Duration
 	kern                  *kernel.Kernel
 }
@@ -41,7 +41,7 @@ func main() {
 	flag.StringVar(&b.work, "work", "/var/tmp/ucvm-demo/vm", "demo work directory (OS tree, repository, keys from `make demo`)")
 	flag.IntVar(&b.port, "port", 8099, "repository server port on 127.0.0.1")
 	flag.DurationVar(&b.timeout, "timeout", 10*time.Minute, "limit per boot")
-	flag.BoolVar(&b.reprofile, "reprofile", false, "make the OS's pin list anew even if it has one")
+	flag.BoolVar(&b.profile, "profile", false, "first give the OS a pin list (/.ucernvm_pinfiles) made from a profiling boot, and publish it")
 	flag.IntVar(&b.smp, "smp", 1, "virtual CPUs of every boot (QEMU -smp; TCG runs them on separate host threads)")
 	flag.Parse()
 	if err := b.run(); err != nil {
@@ -73,7 +73,7 @@ func (b *bench) run() error {
 	if err != nil {
 		return fmt.Errorf("ucvm initrd: %w", err)
 	}
-	if err := b.profile(ucvmInitrd); err != nil {
+	if err := b.makePinList(ucvmInitrd); err != nil {
 		return fmt.Errorf("profiling boot: %w", err)
 	}
 	classicInitrd, disk, err := b.classic()

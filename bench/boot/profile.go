@@ -18,17 +18,18 @@ import (
 	"github.com/ucvm/ucvm/internal/serve"
 )
 
-// profile gives the demo OS a pin list (/.ucernvm_pinfiles) when it has
-// none (or -reprofile): one cold boot against a server that logs its
+// makePinList (with -profile) gives the demo OS a pin list
+// (/.ucernvm_pinfiles): one cold boot against a server that logs its
 // accesses, the list of the files that boot downloaded (as `ucvm pinlist`
 // builds it), and a publish of the tree with the list under the same tag.
-// The measured boots then run with the core file set an OS maintainer would
-// ship, as the original µCernVM OS repositories do.
-func (b *bench) profile(initrd string) error {
-	list := filepath.Join(b.work, "osroot", "os", ".ucernvm_pinfiles")
-	if _, err := os.Stat(list); err == nil && !b.reprofile {
+// The measured boots then pin that core file set, as the original µCernVM
+// OS repositories ship one. (Measured: on one emulated CPU the pinning
+// competes with the boot; see docs/benchmarks.md.)
+func (b *bench) makePinList(initrd string) error {
+	if !b.profile {
 		return nil
 	}
+	list := filepath.Join(b.work, "osroot", "os", ".ucernvm_pinfiles")
 	logPath := b.path("profile-access.log")
 	if err := b.profilingBoot(initrd, logPath); err != nil {
 		return err

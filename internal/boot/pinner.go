@@ -14,11 +14,13 @@ import (
 // PinArgv0 is argv[0] of the background pinning process.
 const PinArgv0 = "@ucvm-pin"
 
-// pinWorkers is how many pins run at once. The pinner starts just before
-// the OS's init and, on a cold cache, fetches the core file set while the
-// OS boots: several downloads in flight hide the network round trips
-// (the client collapses a download the OS asks for at the same time).
-const pinWorkers = 6
+// pinWorkers is how many pins run at once: one, as in the original. The
+// pinner runs while the OS boots and its downloads, inflation and hashing
+// happen in the client daemon, which also serves the OS: with six workers a
+// warm boot of the demo OS (283 pinned files) on one emulated CPU reached
+// systemd 1.6 s later, and a cold boot was not faster (bench/boot,
+// docs/benchmarks.md).
+const pinWorkers = 1
 
 // PinMain pins every existing path of a pin list (args: list, socket,
 // os path, sentinel) and creates the sentinel at the end.
@@ -31,7 +33,7 @@ func PinMain(args []string) int {
 		return 1
 	}
 	paths := pinPaths(string(data), args[3])
-	errs := pinAll(paths, func(p string) error {
+	errs := pinAll(paths, pinWorkers, func(p string) error {
 		_, err := fusefs.Talk(args[2], "pin "+p, 2*time.Minute)
 		return err
 	})
@@ -53,13 +55,13 @@ func pinPaths(list, osPath string) []string {
 	return out
 }
 
-// pinAll runs pin on every path with pinWorkers workers, three tries each,
-// and returns "path: error" for those that failed, in list order.
-func pinAll(paths []string, pin func(string) error) []string {
+// pinAll runs pin on every path with the given number of workers, three
+// tries each, and returns "path: error" for those that failed, in list order.
+func pinAll(paths []string, workers int, pin func(string) error) []string {
 	failed := make([]string, len(paths))
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < pinWorkers; w++ {
+	for w := 0; w < max(workers, 1); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

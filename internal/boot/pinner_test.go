@@ -17,7 +17,7 @@ func TestPinPaths(t *testing.T) {
 	}
 }
 
-// TestPinAllParallel: pins overlap (up to pinWorkers at once), every path is
+// TestPinAllParallel: pins overlap (up to the worker count), every path is
 // pinned once when it works, failures are retried and reported in order.
 func TestPinAllParallel(t *testing.T) {
 	var paths []string
@@ -27,7 +27,8 @@ func TestPinAllParallel(t *testing.T) {
 	var mu sync.Mutex
 	calls := map[string]int{}
 	var cur, peak atomic.Int32
-	errs := pinAll(paths, func(p string) error {
+	const workers = 4
+	errs := pinAll(paths, workers, func(p string) error {
 		n := cur.Add(1)
 		defer cur.Add(-1)
 		for {
@@ -51,7 +52,10 @@ func TestPinAllParallel(t *testing.T) {
 	if calls["a0"] != 1 || calls["c0"] != 3 {
 		t.Fatalf("calls a0=%d c0=%d", calls["a0"], calls["c0"])
 	}
-	if p := peak.Load(); p < 2 || p > pinWorkers {
-		t.Fatalf("peak concurrency %d, want 2..%d", p, pinWorkers)
+	if p := peak.Load(); p < 2 || p > workers {
+		t.Fatalf("peak concurrency %d, want 2..%d", p, workers)
+	}
+	if errs := pinAll([]string{"a", "b"}, pinWorkers, func(string) error { return nil }); len(errs) != 0 {
+		t.Fatalf("sequential pinning: %q", errs)
 	}
 }
