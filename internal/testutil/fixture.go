@@ -38,3 +38,14 @@ func FixtureObjects(t testing.TB, pattern string) []string {
 	}
 	return files
 }
+
+// InflateToFile inflates an object file into a new file of a temporary
+// directory (e.g. a catalog to open with SQLite) and returns its path.
+func InflateToFile(t testing.TB, path string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(p, Inflate(t, path), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

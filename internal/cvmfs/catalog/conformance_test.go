@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -23,11 +22,7 @@ import (
 func fixtureCatalogs(t testing.TB) []string {
 	var out []string
 	for _, f := range testutil.FixtureObjects(t, "*C") {
-		p := filepath.Join(t.TempDir(), filepath.Base(f))
-		if err := os.WriteFile(p, testutil.Inflate(t, f), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, p)
+		out = append(out, testutil.InflateToFile(t, f))
 	}
 	return out
 }

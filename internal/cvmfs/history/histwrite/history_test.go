@@ -23,12 +23,7 @@ func fixtureDir() string {
 
 // inflateObject writes the inflated fixture object to a temp file.
 func inflateObject(t *testing.T, h hash.Hash, suffix byte) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "db")
-	if err := os.WriteFile(p, testutil.Inflate(t, filepath.Join(testutil.FixtureRepo(t), h.ObjectPath(suffix))), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testutil.InflateToFile(t, filepath.Join(testutil.FixtureRepo(t), h.ObjectPath(suffix)))
 }
 
 // fixtureHistory returns the H hash of the fixture manifest.
