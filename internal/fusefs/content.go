@@ -68,6 +68,7 @@ func (f *FS) getContent(n *node) (*content, error) {
 	for _, o := range old {
 		f.closeContent(o)
 	}
+	f.readAhead(n.path, n.gen)
 	c.f, c.snap, c.held, c.cancel, c.err = f.openContent(n)
 	if c.err != nil {
 		cs.mu.Lock()
@@ -148,6 +149,7 @@ func (f *FS) localContent(n *node) *content {
 	for _, o := range old {
 		f.closeContent(o)
 	}
+	f.readAhead(n.path, n.gen)
 	return c
 }
 

@@ -51,6 +51,7 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 		}
 		e = ne
 	}
+	f.readAhead(n.path, s.gen)
 	h := &handle{snap: s, e: e}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	if f.cfg.Cache != nil && !e.Hash.IsZero() {

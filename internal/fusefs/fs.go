@@ -73,6 +73,7 @@ type FS struct {
 	roots     map[uint64]hash.Hash // root catalog of every generation mounted
 	contents  *contents            // files read without a handle
 	listings  *listings            // recent directory listings, for lookups
+	ahead     *seqAhead            // read-ahead across the files of a directory
 	noOpen    atomic.Bool          // the kernel sends no OPEN/RELEASE (reads by inode)
 	nextCheck atomic.Int64         // unix nanoseconds
 	updating  sync.Mutex
@@ -101,7 +102,7 @@ func (c *Config) defaults() {
 func NewFS(cfg Config, tree Tree, open Opener) (*FS, error) {
 	cfg.defaults()
 	f := &FS{cfg: cfg, open: open, log: cfg.Logger, started: time.Now(),
-		live: map[uint64]*snapshot{}, roots: map[uint64]hash.Hash{}, contents: newContents(), listings: newListings()}
+		live: map[uint64]*snapshot{}, roots: map[uint64]hash.Hash{}, contents: newContents(), listings: newListings(), ahead: newSeqAhead()}
 	if err := f.install(tree); err != nil {
 		return nil, err
 	}

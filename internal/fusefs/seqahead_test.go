@@ -1,0 +1,62 @@
+package fusefs_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestReadAheadAcrossFiles: reading a directory's files in listing order
+// downloads the next ones before they are asked for, and each object only
+// once; scattered reads download nothing extra; every file has its content.
+func TestReadAheadAcrossFiles(t *testing.T) {
+	p := newPubRepo(t)
+	for i := 0; i < 40; i++ {
+		p.write(fmt.Sprintf("scan/f%02d", i), fmt.Sprintf("scan content %d\n", i))
+		p.write(fmt.Sprintf("rand/f%02d", i), fmt.Sprintf("rand content %d\n", i))
+	}
+	p.publish("", 0)
+	srv := newRepoServer(t, pubFQRN, p.storage)
+	e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
+	mnt, _ := e.mount(t)
+	read := func(dir string, i int) {
+		t.Helper()
+		if got, want := string(readFile(t, filepath.Join(mnt, dir, fmt.Sprintf("f%02d", i)))), fmt.Sprintf("%s content %d\n", dir, i); got != want {
+			t.Fatalf("%s/f%02d: %q, want %q", dir, i, got, want)
+		}
+	}
+	if _, err := os.ReadDir(filepath.Join(mnt, "rand")); err != nil {
+		t.Fatal(err)
+	}
+	before := srv.requests.Load()
+	for _, i := range []int{0, 13, 27} {
+		read("rand", i)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := srv.requests.Load() - before; n != 3 {
+		t.Fatalf("scattered reads of 3 files made %d requests", n)
+	}
+
+	if _, err := os.ReadDir(filepath.Join(mnt, "scan")); err != nil {
+		t.Fatal(err)
+	}
+	before = srv.requests.Load()
+	for i := 0; i < 4; i++ {
+		read("scan", i)
+	}
+	for deadline := time.Now().Add(5 * time.Second); srv.requests.Load()-before <= 4; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no read-ahead after 4 files read in order (%d requests)", srv.requests.Load()-before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := 4; i < 40; i++ {
+		read("scan", i)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := srv.requests.Load() - before; n != 40 {
+		t.Fatalf("reading 40 files in order made %d requests, want 40 (one per object)", n)
+	}
+}
