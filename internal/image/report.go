@@ -28,7 +28,7 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t\n", filepath.Base(a.Path), a.Size, a.Duration.Seconds())
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "budget: iso <= %s, initrd <= %s; built in %.1fs\n", mb(BudgetISO), mb(BudgetInitrd), r.Total.Seconds())
+	fmt.Fprintf(w, "budget: iso <= %s, initrd <= %s; built in %.1fs\n", decMB(BudgetISO), decMB(BudgetInitrd), r.Total.Seconds())
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}

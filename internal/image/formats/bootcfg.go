@@ -60,13 +60,15 @@ func MakeEntries(version string, b spec.Branch, c Console, extra string) Entries
 	}
 }
 
-// SyslinuxCfg is isolinux.cfg / syslinux.cfg: menu, 2 s timeout, serial.
+// SyslinuxCfg is isolinux.cfg / syslinux.cfg: the built-in prompt of
+// syslinux (no menu.c32 and its libraries: 220 KB of the 16 MB ISO budget)
+// naming both entries, 2 s timeout, serial console.
 func SyslinuxCfg(e Entries) string {
-	entry := func(label, title, cmd string) string {
-		return fmt.Sprintf("LABEL %s\n  MENU LABEL %s\n  KERNEL %s\n  APPEND initrd=%s %s\n", label, title, KernelPath, InitrdPath, cmd)
+	entry := func(label, cmd string) string {
+		return fmt.Sprintf("LABEL %s\n  KERNEL %s\n  APPEND initrd=%s %s\n", label, KernelPath, InitrdPath, cmd)
 	}
-	return "SERIAL 0 115200\nUI menu.c32\nMENU TITLE Welcome to ucvm\nPROMPT 0\nTIMEOUT 20\nDEFAULT normal\n\n" +
-		entry("normal", e.Title, e.Normal) + "\n" + entry("debug", e.Title+" Debug", e.Debug)
+	return "SERIAL 0 115200\nSAY " + e.Title + ": boots in 2 s; type 'debug' for the Debug entry\n" +
+		"PROMPT 1\nTIMEOUT 20\nDEFAULT normal\n\n" + entry("normal", e.Normal) + "\n" + entry("debug", e.Debug)
 }
 
 // GrubCfg is the UEFI GRUB menu of the ISO.

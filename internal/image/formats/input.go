@@ -122,6 +122,6 @@ func (in *Input) payload() tree {
 }
 
 // Syslinux BIOS modules the menu needs (Debian syslinux-common).
-var syslinuxModules = []string{"ldlinux.c32", "menu.c32", "libutil.c32", "libcom32.c32"}
+var syslinuxModules = []string{"ldlinux.c32"}
 
 const syslinuxModDir = "/usr/lib/syslinux/modules/bios"

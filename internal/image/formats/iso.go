@@ -54,7 +54,10 @@ func ISO(ctx context.Context, in *Input, out string) error {
 		"-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat",
 		"-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
 		"-eltorito-alt-boot", "-e", "boot/efi.img", "-no-emul-boot", "-isohybrid-gpt-basdat",
-		"-isohybrid-mbr", isohdpfxBin, root)
+		"-isohybrid-mbr", isohdpfxBin,
+		// No padding to a whole number of 1 MiB "cylinders" (up to 1 MiB of
+		// zeros, only old BIOSes booting it from a USB disk care).
+		"-partition_cyl_align", "off", root)
 }
 
 // efiImage makes the FAT El Torito image holding EFI/BOOT/BOOTX64.EFI.
