@@ -42,14 +42,14 @@ func (c countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// serve runs ucvm's server for the demo repository in-process and counts
-// the body bytes it sends.
-func (b *bench) serve() (func(), func() int64, error) {
+// serve runs ucvm's server for the demo repository in-process, writes its
+// access log to accessLog and counts the body bytes it sends.
+func (b *bench) serve(accessLog io.Writer) (func(), func() int64, error) {
 	repo, err := serve.Discover(b.work + "/storage")
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := serve.NewHandler([]serve.Repo{repo}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h, err := serve.NewHandler([]serve.Repo{repo}, slog.New(slog.NewTextHandler(accessLog, nil)))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -80,7 +81,7 @@ func (b *bench) run() error {
 	if err != nil {
 		return fmt.Errorf("classic image: %w", err)
 	}
-	stop, fetched, err := b.serve()
+	stop, fetched, err := b.serve(io.Discard)
 	if err != nil {
 		return err
 	}

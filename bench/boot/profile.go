@@ -3,10 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +11,6 @@ import (
 	"github.com/ucvm/ucvm/internal/pinlist"
 	"github.com/ucvm/ucvm/internal/publish"
 	"github.com/ucvm/ucvm/internal/reader"
-	"github.com/ucvm/ucvm/internal/serve"
 )
 
 // makePinList (with -profile) gives the demo OS a pin list
@@ -59,7 +54,7 @@ func (b *bench) profilingBoot(initrd, logPath string) error {
 		return err
 	}
 	defer logf.Close()
-	stop, err := b.serveTo(logf)
+	stop, _, err := b.serve(logf)
 	if err != nil {
 		return err
 	}
@@ -71,25 +66,6 @@ func (b *bench) profilingBoot(initrd, logPath string) error {
 	defer os.Remove(scratch)
 	_, err = b.boot("(0) profiling boot, cold cache", initrd, scratch, "qcow2")
 	return err
-}
-
-// serveTo serves the demo repository with an access log.
-func (b *bench) serveTo(w io.Writer) (func(), error) {
-	repo, err := serve.Discover(filepath.Join(b.work, "storage"))
-	if err != nil {
-		return nil, err
-	}
-	h, err := serve.NewHandler([]serve.Repo{repo}, slog.New(slog.NewTextHandler(w, nil)))
-	if err != nil {
-		return nil, err
-	}
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", b.port))
-	if err != nil {
-		return nil, err
-	}
-	srv := &http.Server{Handler: h}
-	go srv.Serve(l)
-	return func() { srv.Close(); h.Close() }, nil
 }
 
 // pinPaths builds the pin list from the access log of the profiling boot.

@@ -112,6 +112,17 @@ func (f *FS) readAhead(path string, gen uint64) {
 		return
 	}
 	d, from, to := f.ahead.opened(path, gen)
+	if d == nil {
+		return
+	}
+	// The cache checks may wait for a background write: not on the
+	// reader's path.
+	go f.scheduleAhead(d, from, to, gen)
+}
+
+// scheduleAhead starts the downloads of d's entries [from, to) that are
+// not cached yet, while download slots are free, and records how far it got.
+func (f *FS) scheduleAhead(d *dirScan, from, to int, gen uint64) {
 	next := from
 scan:
 	for j := from; j < to; j++ {
@@ -125,9 +136,7 @@ scan:
 		}
 		next = j + 1
 	}
-	if d != nil {
-		f.ahead.done(d, next)
-	}
+	f.ahead.done(d, next)
 }
 
 func (f *FS) fetchAhead(e *Node, gen uint64) {
