@@ -81,6 +81,7 @@ remount           check for a new revision now and switch to it
 revision          mounted revision and root hash
 host info         hosts, current first; host switch: use the next host
 proxy info        proxy groups and current proxy; proxy switch: next group
+stats             counters: reads, files fetched and pushed ahead
 pid               daemon process id
 `
 
@@ -116,6 +117,8 @@ func (m *Mounted) Command(line string) (string, error) {
 		return fmt.Sprintf("revision %d\nroot_hash %s\ntag %s\noffline %v\n", i.Revision, i.RootHash.String(), i.Tag, m.FS.Offline()), nil
 	case "host", "proxy":
 		return m.netCommand(f)
+	case "stats":
+		return m.FS.Stats().String(), nil
 	case "pid":
 		return strconv.Itoa(os.Getpid()) + "\n", nil
 	case "help":

@@ -36,7 +36,7 @@ func (n *node) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, 
 	}
 	gen := s.gen
 	f.listings.remember(n, gen, list)
-	f.ahead.listed(n.path, gen, list)
+	f.ahead.listed(n, gen, list)
 	h := &dirHandle{list: make([]fuse.DirEntry, 0, len(list))}
 	for i, e := range list {
 		h.list = append(h.list, fuse.DirEntry{Name: e.Name, Mode: e.Mode, Ino: ino(gen, e), Off: uint64(i + 1)})

@@ -4,33 +4,52 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
+
+	"github.com/hanwen/go-fuse/v2/fs"
 )
 
 // Sequential read-ahead across files: when a reader opens the files of a
 // directory one after the other in listing order (find | xargs cat, tar,
 // cp -r, grep -r, systemd reading a unit directory), the next files of the
-// listing are downloaded before they are asked for, with a few downloads in
-// flight — what the kernel's readahead does within one file. Nothing is
-// fetched for scattered reads: three opens in listing order in one
-// directory start it, and the window grows from 4 to 32 files while the
-// scan goes on. Only whole (unchunked) files up to aheadMaxSize are
-// fetched; they are verified like any other download.
+// listing are fetched before they are asked for, with a few in flight —
+// what the kernel's readahead does within one file. Nothing is fetched for
+// scattered reads: three opens in listing order in one directory start it,
+// and the window grows from 4 to 32 files while the scan goes on. Only
+// whole (unchunked) files up to aheadMaxSize are fetched; they are
+// verified like any other download.
+//
+// A file fetched ahead whose inode the kernel knows (from READDIRPLUS or a
+// lookup) is also stored in the kernel's page cache (FUSE_NOTIFY_STORE):
+// its reads then never reach the daemon, no round trip per file. Every
+// sentinelEvery-th file of the listing is left to the reader, so that its
+// READ tells the daemon how far the scan got and the window moves on.
 const (
-	aheadDirs     = 16      // directories tracked
-	aheadInFlight = 4       // downloads at once
+	// Directories tracked: find | xargs cat lists about a hundred
+	// directories ahead of the reader (pipe and argument buffers).
+	aheadDirs     = 512
+	aheadEntries  = 1 << 16 // entries of the tracked directories (memory bound)
+	aheadInFlight = 4       // fetches at once
 	aheadMaxSize  = 1 << 20 // bigger files are left to the reader
 	aheadMaxWin   = 32      // files ahead
+	sentinelEvery = 16      // listing indexes ≡ 0 are never pushed
 )
 
 type seqAhead struct {
-	mu   sync.Mutex
-	dirs map[string]*dirScan
-	fifo []string
-	sem  chan struct{}
+	mu      sync.Mutex
+	dirs    map[string]*dirScan
+	fifo    []string
+	entries int // of the tracked directories
+	sem     chan struct{}
+
+	fetched     atomic.Int64 // files fetched ahead
+	pushed      atomic.Int64 // files stored in the kernel's page cache
+	pushedBytes atomic.Int64
 }
 
 // dirScan is the listing of one directory and where the reader is in it.
 type dirScan struct {
+	dir     *node // the directory's inode (its children are the kernel's)
 	gen     uint64
 	entries []*Node
 	index   map[string]int
@@ -44,26 +63,32 @@ func newSeqAhead() *seqAhead {
 }
 
 // listed records the listing of dir in revision gen.
-func (a *seqAhead) listed(dir string, gen uint64, entries []*Node) {
-	d := &dirScan{gen: gen, entries: entries, index: make(map[string]int, len(entries)), last: -1}
+func (a *seqAhead) listed(dir *node, gen uint64, entries []*Node) {
+	d := &dirScan{dir: dir, gen: gen, entries: entries, index: make(map[string]int, len(entries)), last: -1}
 	for i, e := range entries {
 		d.index[e.Name] = i
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, ok := a.dirs[dir]; !ok {
-		a.fifo = append(a.fifo, dir)
-		if len(a.fifo) > aheadDirs {
-			delete(a.dirs, a.fifo[0])
-			a.fifo = a.fifo[1:]
-		}
+	if old, ok := a.dirs[dir.path]; ok {
+		a.entries -= len(old.entries)
+	} else {
+		a.fifo = append(a.fifo, dir.path)
 	}
-	a.dirs[dir] = d
+	a.dirs[dir.path] = d
+	a.entries += len(entries)
+	for len(a.fifo) > 1 && (len(a.fifo) > aheadDirs || a.entries > aheadEntries) {
+		a.entries -= len(a.dirs[a.fifo[0]].entries)
+		delete(a.dirs, a.fifo[0])
+		a.fifo = a.fifo[1:]
+	}
 }
 
 // opened notes that the file at path (revision gen) is being opened. If
 // the reader scans the directory it returns the directory and the range of
-// its listing [from, to) to fetch ahead.
+// its listing [from, to) to fetch ahead, which is then reserved. An open
+// inside the range scheduled before continues the scan: files pushed into
+// the page cache are read without the daemon seeing it.
 func (a *seqAhead) opened(path string, gen uint64) (d *dirScan, from, to int) {
 	dir, name := "", path
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
@@ -79,7 +104,7 @@ func (a *seqAhead) opened(path string, gen uint64) (d *dirScan, from, to int) {
 	if !ok {
 		return nil, 0, 0
 	}
-	if d.last >= 0 && i > d.last && i-d.last <= 4 {
+	if d.last >= 0 && i > d.last && i <= max(d.last, d.next)+4 {
 		d.run++
 	} else {
 		d.run = 0
@@ -89,14 +114,12 @@ func (a *seqAhead) opened(path string, gen uint64) (d *dirScan, from, to int) {
 		return nil, 0, 0
 	}
 	win := min(4<<min(d.run-2, 3), aheadMaxWin)
-	return d, max(d.next, i+1), min(i+1+win, len(d.entries))
-}
-
-// done records that the listing of d is scheduled up to index next.
-func (a *seqAhead) done(d *dirScan, next int) {
-	a.mu.Lock()
-	d.next = max(d.next, next)
-	a.mu.Unlock()
+	from, to = max(d.next, i+1), min(i+1+win, len(d.entries))
+	if from >= to {
+		return nil, 0, 0
+	}
+	d.next = to
+	return d, from, to
 }
 
 // worth reports whether e is fetched ahead: whole small files only.
@@ -104,9 +127,8 @@ func worth(e *Node) bool {
 	return e.IsRegular() && !e.IsChunked() && e.Size <= aheadMaxSize && !e.Hash.IsZero()
 }
 
-// readAhead starts downloads of the files after path in its directory's
-// listing when the reader scans it, as many as free download slots allow
-// (the rest is scheduled on the next open, or left to the reader).
+// readAhead fetches the files after path in its directory's listing when
+// the reader scans it.
 func (f *FS) readAhead(path string, gen uint64) {
 	if f.cfg.Cache == nil {
 		return
@@ -115,40 +137,78 @@ func (f *FS) readAhead(path string, gen uint64) {
 	if d == nil {
 		return
 	}
-	// The cache checks may wait for a background write: not on the
-	// reader's path.
-	go f.scheduleAhead(d, from, to, gen)
+	// The cache checks may wait for a background write and the slots for
+	// other fetches: not on the reader's path.
+	go f.scheduleAhead(d, from, to)
 }
 
-// scheduleAhead starts the downloads of d's entries [from, to) that are
-// not cached yet, while download slots are free, and records how far it got.
-func (f *FS) scheduleAhead(d *dirScan, from, to int, gen uint64) {
-	next := from
-scan:
+// scheduleAhead fetches d's entries [from, to), at most aheadInFlight at
+// a time. Sentinels that are cached already need nothing.
+func (f *FS) scheduleAhead(d *dirScan, from, to int) {
 	for j := from; j < to; j++ {
-		if e := d.entries[j]; worth(e) && !f.cfg.Cache.Contains(e.Hash) {
-			select {
-			case f.ahead.sem <- struct{}{}:
-				go f.fetchAhead(e, gen)
-			default:
-				break scan // no free download slot
-			}
+		e := d.entries[j]
+		if !worth(e) {
+			continue
 		}
-		next = j + 1
+		push := j%sentinelEvery != 0 && d.known(e) != nil
+		if !push && f.cfg.Cache.Contains(e.Hash) {
+			continue
+		}
+		f.ahead.sem <- struct{}{}
+		go f.fetchAhead(d, e, push)
 	}
-	f.ahead.done(d, next)
 }
 
-func (f *FS) fetchAhead(e *Node, gen uint64) {
+// fetchAhead downloads e (if it is not cached) and, when push is set and
+// the kernel knows e's inode in this revision, stores its content in the
+// kernel's page cache.
+func (f *FS) fetchAhead(d *dirScan, e *Node, push bool) {
 	defer func() { <-f.ahead.sem }()
-	s := f.acquireGen(gen)
+	s := f.acquireGen(d.gen)
 	if s == nil {
 		return
 	}
 	defer f.releaseSnap(s)
 	ctx, cancel := context.WithTimeout(context.Background(), f.cfg.OpTimeout)
 	defer cancel()
-	if file, err := s.tree.Open(ctx, e); err == nil {
-		file.Close()
+	file, err := s.tree.Open(ctx, e)
+	if err != nil {
+		return
+	}
+	defer file.Close()
+	f.ahead.fetched.Add(1)
+	if push {
+		f.push(d, e, file)
+	}
+}
+
+// known returns the kernel's inode of entry e of d, nil if the kernel has
+// none for this very entry (not looked up, forgotten, another revision).
+func (d *dirScan) known(e *Node) *fs.Inode {
+	child := d.dir.GetChild(e.Name)
+	if child == nil {
+		return nil
+	}
+	cn, ok := child.Operations().(*node)
+	if !ok || cn.gen != d.gen || cn.ent == nil || !cn.ent.Hash.Equal(e.Hash) || cn.ent.Size != e.Size {
+		return nil
+	}
+	return child
+}
+
+// push stores file, the content of entry e of d, in the page cache of
+// e's kernel inode if there is one for this very entry.
+func (f *FS) push(d *dirScan, e *Node, file File) {
+	child := d.known(e)
+	if child == nil {
+		return
+	}
+	buf, err := readAt(file, int(e.Size), 0)
+	if err != nil || int64(len(buf)) != e.Size {
+		return
+	}
+	if child.WriteCache(0, buf) == 0 {
+		f.ahead.pushed.Add(1)
+		f.ahead.pushedBytes.Add(int64(len(buf)))
 	}
 }

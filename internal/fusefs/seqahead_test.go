@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ucvm/ucvm/internal/fusefs"
 )
 
 // TestReadAheadAcrossFiles: reading a directory's files in listing order
@@ -20,7 +23,7 @@ func TestReadAheadAcrossFiles(t *testing.T) {
 	p.publish("", 0)
 	srv := newRepoServer(t, pubFQRN, p.storage)
 	e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
-	mnt, _ := e.mount(t)
+	mnt, m := e.mount(t)
 	read := func(dir string, i int) {
 		t.Helper()
 		if got, want := string(readFile(t, filepath.Join(mnt, dir, fmt.Sprintf("f%02d", i)))), fmt.Sprintf("%s content %d\n", dir, i); got != want {
@@ -59,4 +62,55 @@ func TestReadAheadAcrossFiles(t *testing.T) {
 	if n := srv.requests.Load() - before; n != 40 {
 		t.Fatalf("reading 40 files in order made %d requests, want 40 (one per object)", n)
 	}
+	// The files fetched ahead were stored in the page cache (find, ls and
+	// os.ReadDir list with READDIRPLUS: the kernel knows the inodes), so
+	// most were read without a READ reaching the daemon.
+	st := m.FS.Stats()
+	if st.Pushed == 0 || st.Reads >= 3+40 {
+		t.Fatalf("after 43 files read: %+v, want files pushed and fewer reads than files", st)
+	}
+	t.Logf("%+v", st)
+}
+
+// TestReadAheadWarm: with every object cached and the page cache dropped,
+// a scan reads files from the page cache after the first few (pushed from
+// the local cache), and every file has its own content.
+func TestReadAheadWarm(t *testing.T) {
+	p := newPubRepo(t)
+	for i := 0; i < 100; i++ {
+		p.write(fmt.Sprintf("d/f%03d", i), strings.Repeat(fmt.Sprintf("warm %d\n", i), i*50))
+	}
+	p.publish("", 0)
+	srv := newRepoServer(t, pubFQRN, p.storage)
+	cacheDir := t.TempDir()
+	scan := func() fusefs.Stats {
+		t.Helper()
+		e := newEnv(t, pubFQRN, p.key(), cacheDir, 0, srv.repoURL(pubFQRN))
+		mnt, m := e.mount(t)
+		if _, err := os.ReadDir(filepath.Join(mnt, "d")); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 100; i++ {
+			got := string(readFile(t, filepath.Join(mnt, "d", fmt.Sprintf("f%03d", i))))
+			if want := strings.Repeat(fmt.Sprintf("warm %d\n", i), i*50); got != want {
+				t.Fatalf("f%03d: %d bytes, want %d", i, len(got), len(want))
+			}
+		}
+		st := m.FS.Stats()
+		if err := m.Unmount(); err != nil {
+			t.Fatal(err)
+		}
+		e.cache.Close()
+		return st
+	}
+	scan() // cold: fills the cache
+	before := srv.requests.Load()
+	st := scan() // a new mount: a new page cache for its inodes
+	if n := srv.requests.Load() - before; n > 2 {
+		t.Errorf("warm scan made %d requests", n)
+	}
+	if st.Pushed < 50 || st.Reads >= 100 {
+		t.Fatalf("warm scan of 100 files: %+v, want most pushed from the cache", st)
+	}
+	t.Logf("%+v", st)
 }
