@@ -108,6 +108,11 @@ func serveMount(ctx context.Context, f *mountFlags, cc *clientconfig.Config, mnt
 			log.Warn("cannot raise the open file limit (CVMFS_NFILES)", "want", n, "err", err)
 		}
 	}
+	// Catch SIGTERM before anyone can know our pid (pid file, readiness):
+	// a signal that arrives while mounting is handled once mounted.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
 	setup, err := fusefs.NewSetup(ctx, cc, mnt, log)
 	if err != nil {
 		return fail(err)
@@ -133,8 +138,6 @@ func serveMount(ctx context.Context, f *mountFlags, cc *clientconfig.Config, mnt
 		fmt.Fprintln(ready, "ok")
 		ready.Close()
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		for s := range sigs {
 			log.Info("unmounting", "signal", s)
@@ -152,7 +155,6 @@ func serveMount(ctx context.Context, f *mountFlags, cc *clientconfig.Config, mnt
 		}
 	}
 	m.Wait()
-	signal.Stop(sigs)
 	return nil
 }
 
