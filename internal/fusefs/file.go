@@ -83,7 +83,7 @@ func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int6
 		return nil, syscall.EBADF
 	}
 	f := n.fsys
-	f.reads.Add(1)
+	f.ops.reads.Add(1)
 	if h == nil {
 		// Content open already or in the local cache: nothing can wait on
 		// the network, read without the deadline goroutine.

@@ -75,7 +75,7 @@ type FS struct {
 	listings  *listings            // recent directory listings, for lookups
 	ahead     *seqAhead            // read-ahead across the files of a directory
 	noOpen    atomic.Bool          // the kernel sends no OPEN/RELEASE (reads by inode)
-	reads     atomic.Int64         // READ requests
+	ops       opCounts             // requests by kind
 	nextCheck atomic.Int64         // unix nanoseconds
 	updating  sync.Mutex
 	onSwitch  func(RepoInfo)

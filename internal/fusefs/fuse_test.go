@@ -73,7 +73,7 @@ func TestMountAttributesLinksDevicesXattrs(t *testing.T) {
 		}
 		return "", false
 	}
-	mnt, _ := mountMem(t, tr, Config{Env: env}, nil)
+	mnt, m := mountMem(t, tr, Config{Env: env}, nil)
 
 	data, err := os.ReadFile(filepath.Join(mnt, "dir/hello"))
 	if err != nil || string(data) != "hello world\n" {
@@ -98,6 +98,15 @@ func TestMountAttributesLinksDevicesXattrs(t *testing.T) {
 	}
 	if l, err := os.Readlink(filepath.Join(mnt, "dir/var")); err != nil || l != "/opt/x/amd64" {
 		t.Fatalf("variant symlink: %q %v", l, err)
+	}
+	before := m.FS.Stats().Readlinks
+	for i := 0; i < 3; i++ { // the kernel caches symlink targets
+		if l, _ := os.Readlink(filepath.Join(mnt, "dir/var")); l != "/opt/x/amd64" {
+			t.Fatalf("variant symlink, again: %q", l)
+		}
+	}
+	if n := m.FS.Stats().Readlinks - before; n != 0 {
+		t.Errorf("%d READLINKs for a cached symlink target", n)
 	}
 	checkXattr(t, filepath.Join(mnt, "dir/var"), "xfsroot.rawlink", "$(MEMTEST_VAR)/x/$(MEMTEST_ARCH:-amd64)")
 	checkXattr(t, filepath.Join(mnt, "dir/hello"), "user.published", "yes")

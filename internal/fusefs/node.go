@@ -49,6 +49,7 @@ func ino(gen uint64, e *Node) uint64 { return gen<<genShift | e.Inode }
 
 func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	f := n.fsys
+	f.ops.lookups.Add(1)
 	f.maybeUpdate()
 	s := f.acquire()
 	defer f.releaseSnap(s)
@@ -63,6 +64,7 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 	if err != nil {
 		errno := f.errno("lookup", p, err)
 		if errno == syscall.ENOENT {
+			f.ops.negLookups.Add(1)
 			out.SetEntryTimeout(f.ttl(s))
 		}
 		return nil, errno
@@ -75,6 +77,7 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 }
 
 func (n *node) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	n.fsys.ops.getattrs.Add(1)
 	n.fsys.maybeUpdate()
 	e, s := n.entry()
 	gen := s.gen
@@ -90,6 +93,7 @@ func (n *node) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 }
 
 func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
+	n.fsys.ops.readlinks.Add(1)
 	e, _ := n.entry()
 	if !e.IsSymlink() {
 		return nil, syscall.EINVAL
@@ -98,6 +102,7 @@ func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 }
 
 func (n *node) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	n.fsys.ops.statfs.Add(1)
 	n.fsys.statfs(out)
 	return 0
 }

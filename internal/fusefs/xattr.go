@@ -181,6 +181,7 @@ func (n *node) xattrSnapshot() (*Node, *snapshot, func()) {
 }
 
 func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	n.fsys.ops.getxattrs.Add(1)
 	f := n.fsys
 	e, s, release := n.xattrSnapshot()
 	defer release()
