@@ -87,7 +87,10 @@ func ClientMain(args []string) int {
 	case <-done:
 	}
 	fi := setup.Fetcher.Info()
-	log.Info("client stopping", append([]any{"downloads", fi.Downloads, "bytes", fi.Bytes, "failures", fi.Failures},
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	log.Info("client stopping", append([]any{"downloads", fi.Downloads, "bytes", fi.Bytes, "failures", fi.Failures,
+		"cpu_user", time.Duration(ru.Utime.Nano()), "cpu_sys", time.Duration(ru.Stime.Nano())},
 		m.FS.Stats().LogAttrs()...)...)
 	setup.Close()
 	return 0
