@@ -31,7 +31,7 @@ import (
 
 type bench struct {
 	work, root, fqrn, tag string
-	port, smp             int
+	port, smp, runs       int
 	profile               bool
 	timeout               time.Duration
 	kern                  *kernel.Kernel
@@ -43,6 +43,7 @@ func main() {
 	flag.IntVar(&b.port, "port", 8099, "repository server port on 127.0.0.1")
 	flag.DurationVar(&b.timeout, "timeout", 10*time.Minute, "limit per boot")
 	flag.BoolVar(&b.profile, "profile", false, "first give the OS a pin list (/.ucernvm_pinfiles) made from a profiling boot, and publish it")
+	flag.IntVar(&b.runs, "runs", 1, "rounds of the three boots (a, b, c in turn; each round starts with an empty cache); medians are reported")
 	flag.IntVar(&b.smp, "smp", 1, "virtual CPUs of every boot (QEMU -smp; TCG runs them on separate host threads)")
 	flag.Parse()
 	if err := b.run(); err != nil {
@@ -86,9 +87,25 @@ func (b *bench) run() error {
 		return err
 	}
 	defer stop()
+	var rounds [][]result
+	for i := 0; i < max(b.runs, 1); i++ {
+		res, err := b.round(ucvmInitrd, classicInitrd, disk, fetched)
+		if err != nil {
+			return err
+		}
+		rounds = append(rounds, res)
+	}
+	b.report(rounds, ucvmInitrd, classicInitrd, disk)
+	return nil
+}
+
+// round boots (a) on a new, empty scratch disk, (b) on the same disk and
+// (c) the classic image.
+func (b *bench) round(ucvmInitrd, classicInitrd, disk string, fetched func() int64) ([]result, error) {
 	scratch := b.path("scratch.qcow2")
+	os.Remove(scratch)
 	if err := run("qemu-img", "create", "-q", "-f", "qcow2", scratch, "20G"); err != nil {
-		return err
+		return nil, err
 	}
 	var res []result
 	for _, c := range []struct {
@@ -101,11 +118,10 @@ func (b *bench) run() error {
 		before := fetched()
 		r, err := b.boot(c.name, c.initrd, c.disk, c.format)
 		if err != nil {
-			return fmt.Errorf("%s: %w", c.name, err)
+			return nil, fmt.Errorf("%s: %w", c.name, err)
 		}
 		r.fetched = fetched() - before
 		res = append(res, r)
 	}
-	b.report(res, ucvmInitrd, classicInitrd, disk)
-	return nil
+	return res, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 )
 
 func size(p string) int64 {
@@ -14,21 +15,35 @@ func size(p string) int64 {
 	return st.Size()
 }
 
-func (b *bench) report(res []result, ucvmInitrd, classicInitrd, disk string) {
-	base := res[len(res)-1]
+func (b *bench) report(rounds [][]result, ucvmInitrd, classicInitrd, disk string) {
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("\n%d host CPUs, %d vCPU per guest, load average %s", runtime.NumCPU(), b.smp, load)
-	fmt.Println("| boot | OS init s | OS up s | up / (c) | fetched MB | cache MB after boot |")
-	fmt.Println("|---|---|---|---|---|---|")
-	for _, r := range res {
-		fetched, cache := "-", "-"
-		if r.name != base.name {
-			fetched = fmt.Sprintf("%.1f", float64(r.fetched)/1e6)
-			cache = fmt.Sprintf("%.1f", float64(r.cacheKB)/1024)
+	fmt.Printf("\n%d host CPUs, %d vCPU per guest, %d round(s), load average %s", runtime.NumCPU(), b.smp, len(rounds), load)
+	fmt.Println("| round | boot | OS init s | OS up s | up / (c) of the round | fetched MB | cache MB after boot |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for i, res := range rounds {
+		base := res[len(res)-1]
+		for _, r := range res {
+			fetched, cache := "-", "-"
+			if r.name != base.name {
+				fetched = fmt.Sprintf("%.1f", float64(r.fetched)/1e6)
+				cache = fmt.Sprintf("%.1f", float64(r.cacheKB)/1024)
+			}
+			fmt.Printf("| %d | %s | %.1f | %.1f | %.2f | %s | %s |\n", i+1, r.name, r.osInit.Seconds(), r.up.Seconds(),
+				r.up.Seconds()/base.up.Seconds(), fetched, cache)
 		}
-		fmt.Printf("| %s | %.1f | %.1f | %.2f | %s | %s |\n", r.name, r.osInit.Seconds(), r.up.Seconds(),
-			r.up.Seconds()/base.up.Seconds(), fetched, cache)
 	}
+	if len(rounds) > 1 {
+		for k, r := range rounds[0][:len(rounds[0])-1] {
+			var ratios, ups []float64
+			for _, res := range rounds {
+				ratios = append(ratios, res[k].up.Seconds()/res[len(res)-1].up.Seconds())
+				ups = append(ups, res[k].up.Seconds())
+			}
+			fmt.Printf("| median | %s | | %.1f | **%.2f** (range %.2f–%.2f) | | |\n", r.name, median(ups), median(ratios),
+				slices.Min(ratios), slices.Max(ratios))
+		}
+	}
+	res := rounds[len(rounds)-1]
 	cold := res[0]
 	if cold.cacheKB > 0 {
 		fmt.Printf("\nfetched / cache after the cold boot: %.2f (compressed bytes over the network / inflated bytes the boot needed)\n",
@@ -37,4 +52,13 @@ func (b *bench) report(res []result, ucvmInitrd, classicInitrd, disk string) {
 	fmt.Printf("images: ucvm initrd %.1f MB (kernel %.1f MB); classic initrd %.1f MB + ext4 disk %.0f MB allocated of %.0f MB\n",
 		float64(size(ucvmInitrd))/1e6, float64(size(b.kern.Vmlinuz))/1e6, float64(size(classicInitrd))/1e6,
 		float64(allocated(disk))/1e6, float64(size(disk))/1e6)
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -56,6 +56,7 @@ func (f *Fetcher) transport() *http.Transport {
 		MaxIdleConnsPerHost: f.cfg.MaxConnsPerHost,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true, // objects must arrive byte-exact
+		ReadBufferSize:      64 << 10,
 		ForceAttemptHTTP2:   false,
 	}
 }

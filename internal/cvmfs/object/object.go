@@ -1,6 +1,7 @@
 package object
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -22,9 +23,13 @@ var writerPool = sync.Pool{New: func() any {
 
 // Inflaters and copy buffers are reused: a client verifies one object per
 // file it opens, and a fresh inflater per object was ~5 % of its CPU.
+// The stored bytes are read through a 64 KiB buffer (the inflater would
+// otherwise read them 4 KiB at a time, one system call each from a
+// network connection), inflated bytes are written 128 KiB at a time.
 var (
 	readerPool sync.Pool
-	copyBufs   = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+	copyBufs   = sync.Pool{New: func() any { b := make([]byte, 128<<10); return &b }}
+	bufReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 )
 
 func getReader(r io.Reader) (io.ReadCloser, error) {
@@ -109,7 +114,10 @@ func Verify(dst io.Writer, r io.Reader, want hash.Hash, compressed bool, wantSiz
 	tee := io.TeeReader(r, h)
 	cw := &countWriter{w: dst}
 	if compressed {
-		zr, err := getReader(tee)
+		br := bufReaders.Get().(*bufio.Reader)
+		br.Reset(tee) // every byte read through it is hashed once by tee
+		defer func() { br.Reset(nil); bufReaders.Put(br) }()
+		zr, err := getReader(br)
 		if err != nil {
 			return 0, fmt.Errorf("%w: %v", ErrBadData, err)
 		}
