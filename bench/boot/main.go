@@ -33,6 +33,7 @@ type bench struct {
 	work, root, fqrn, tag string
 	port, smp, runs       int
 	profile               bool
+	scratchFormat         string
 	timeout               time.Duration
 	kern                  *kernel.Kernel
 }
@@ -44,6 +45,7 @@ func main() {
 	flag.DurationVar(&b.timeout, "timeout", 10*time.Minute, "limit per boot")
 	flag.BoolVar(&b.profile, "profile", false, "first give the OS a pin list (/.ucernvm_pinfiles) made from a profiling boot, and publish it")
 	flag.IntVar(&b.runs, "runs", 1, "rounds of the three boots (a, b, c in turn; each round starts with an empty cache); medians are reported")
+	flag.StringVar(&b.scratchFormat, "scratch", "raw", "format of the empty 20 GiB scratch disk: raw (a sparse file, as the classic image) or qcow2")
 	flag.IntVar(&b.smp, "smp", 1, "virtual CPUs of every boot (QEMU -smp; TCG runs them on separate host threads)")
 	flag.Parse()
 	if err := b.run(); err != nil {
@@ -102,17 +104,17 @@ func (b *bench) run() error {
 // round boots (a) on a new, empty scratch disk, (b) on the same disk and
 // (c) the classic image.
 func (b *bench) round(ucvmInitrd, classicInitrd, disk string, fetched func() int64) ([]result, error) {
-	scratch := b.path("scratch.qcow2")
+	scratch := b.path("scratch." + b.scratchFormat)
 	os.Remove(scratch)
-	if err := run("qemu-img", "create", "-q", "-f", "qcow2", scratch, "20G"); err != nil {
+	if err := run("qemu-img", "create", "-q", "-f", b.scratchFormat, scratch, "20G"); err != nil {
 		return nil, err
 	}
 	var res []result
 	for _, c := range []struct {
 		name, initrd, disk, format string
 	}{
-		{"(a) ucvm, cold cache", ucvmInitrd, scratch, "qcow2"},
-		{"(b) ucvm, warm cache", ucvmInitrd, scratch, "qcow2"},
+		{"(a) ucvm, cold cache", ucvmInitrd, scratch, b.scratchFormat},
+		{"(b) ucvm, warm cache", ucvmInitrd, scratch, b.scratchFormat},
 		{"(c) classic ext4 disk", classicInitrd, disk, "raw"},
 	} {
 		before := fetched()

@@ -33,17 +33,21 @@ func FinitModule(path string) error {
 
 // LoadModules loads the modules of modules.order.ucvm under dir (usually
 // /lib/modules/<uname -r>) in order. Failures are collected, not fatal:
-// a module for absent hardware may refuse to load.
-func LoadModules(dir string, load ModuleLoader) (int, error) {
+// a module for absent hardware may refuse to load. With a driver table
+// (modules.devices.ucvm) and devices != nil, drivers are loaded only for
+// the devices that devices() reports, in rounds: a bus driver (virtio_pci,
+// hv_vmbus) makes the devices of its bus appear for the next round. It
+// returns the number of modules loaded and the names of those skipped.
+func LoadModules(dir string, load ModuleLoader, devices func() []string) (int, []string, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ModuleOrderFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
+		return 0, nil, nil
 	}
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
+	var order []string
 	var errs []error
-	n := 0
 	for _, rel := range strings.Split(string(b), "\n") {
 		rel = strings.TrimSpace(rel)
 		if rel == "" || strings.HasPrefix(rel, "#") {
@@ -53,13 +57,44 @@ func LoadModules(dir string, load ModuleLoader) (int, error) {
 			errs = append(errs, fmt.Errorf("bad module path %q in %s", rel, ModuleOrderFile))
 			continue
 		}
-		if err := load(filepath.Join(dir, rel)); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		n++
+		order = append(order, rel)
 	}
-	return n, errors.Join(errs...)
+	table := readDriverTable(dir)
+	if devices == nil {
+		table = nil
+	}
+	tried, loaded := map[string]bool{}, map[string]bool{}
+	n := 0
+	for round := 0; round < 4; round++ { // bus levels: pci -> virtio/vmbus
+		var devs []string
+		if table != nil {
+			devs = devices()
+		}
+		progress := false
+		for _, rel := range order {
+			name := moduleName(rel)
+			if tried[name] || (table != nil && !table.wanted(name, devs, loaded)) {
+				continue
+			}
+			tried[name], progress = true, true
+			if err := load(filepath.Join(dir, rel)); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			loaded[name] = true
+			n++
+		}
+		if !progress || table == nil {
+			break
+		}
+	}
+	var skipped []string
+	for _, rel := range order {
+		if name := moduleName(rel); !tried[name] {
+			skipped = append(skipped, name)
+		}
+	}
+	return n, skipped, errors.Join(errs...)
 }
 
 // KernelRelease returns uname -r.

@@ -128,26 +128,50 @@ func (b *Boot) Run() {
 func (b *Boot) stepModules() {
 	b.Con.Start("Loading predefined modules...")
 	dir := filepath.Join("/lib/modules", KernelRelease())
-	n, err := LoadModules(dir, FinitModule)
-	b.logf("modules", "loaded %d modules from %s; errors: %v", n, dir, err)
+	devices := func() []string { return Modaliases("/sys") }
+	if b.Cmd.Get("ucvm.modules") == "all" { // every driver, present device or not
+		devices = nil
+	}
+	n, skipped, err := LoadModules(dir, FinitModule, devices)
+	b.logf("modules", "loaded %d modules from %s (no device for %s); errors: %v", n, dir, strings.Join(skipped, " "), err)
 	b.Con.OK()
 }
 
 func (b *Boot) stepDevices() {
-	devs, err := ScanStable("/sys", 2*time.Second)
-	if err != nil {
-		b.Con.Warn("block devices: %v", err)
-	}
-	b.states = ProbeStates(devs)
+	b.states = b.scanDevices()
 	for _, s := range b.states {
 		b.logf("devices", "%s disk=%s part=%d size=%d ro=%v removable=%v fs=%s label=%q table=%v",
 			s.Dev.Name, s.Dev.Disk, s.Dev.Partition, s.Dev.Size, s.Dev.ReadOnly, s.Dev.Removable, s.FS.Type, s.FS.Label, s.HasTable)
-		if s.FS.Type == "ext4" && s.FS.Label == ScratchLabel && !s.Dev.ReadOnly && !s.Dev.Removable {
+		if isScratch(s) {
 			b.scratch = s.Dev
 		}
 	}
 	b.firstBoot = b.scratch.Name == ""
 	b.media = MountMedia(b.states)
+}
+
+// scanDevices probes the block devices. When the scratch disk is there at
+// the first look the scan ends: a later boot needs nothing else (context
+// media are read on the first boot only). Otherwise it waits until two
+// scans agree, for controllers that attach disks late (NVMe, SCSI).
+func (b *Boot) scanDevices() []DevState {
+	if devs, err := ScanBlockDevs("/sys"); err == nil {
+		states := ProbeStates(devs)
+		for _, s := range states {
+			if isScratch(s) {
+				return states
+			}
+		}
+	}
+	devs, err := ScanStable("/sys", 2*time.Second)
+	if err != nil {
+		b.Con.Warn("block devices: %v", err)
+	}
+	return ProbeStates(devs)
+}
+
+func isScratch(s DevState) bool {
+	return s.FS.Type == "ext4" && s.FS.Label == ScratchLabel && !s.Dev.ReadOnly && !s.Dev.Removable
 }
 
 func (b *Boot) stepNetwork() {

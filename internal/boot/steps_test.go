@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -148,9 +149,82 @@ func TestLoadModules(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, ModuleOrderFile), []byte("kernel/crypto/crc32c_generic.ko\nkernel/fs/ext4/ext4.ko\n../evil.ko\n\n"), 0o644)
 	var got []string
-	n, err := LoadModules(dir, func(p string) error { got = append(got, filepath.Base(p)); return nil })
+	n, _, err := LoadModules(dir, func(p string) error { got = append(got, filepath.Base(p)); return nil }, nil)
 	if n != 2 || err == nil || strings.Join(got, ",") != "crc32c_generic.ko,ext4.ko" {
 		t.Fatalf("n=%d err=%v got=%v", n, err, got)
+	}
+}
+
+// TestLoadModulesForDevices: with a driver table, drivers load only for
+// present devices, a bus driver's devices appear for the next round, a
+// module whose dependency was skipped is skipped, modules without device
+// aliases always load, and without the device function everything loads.
+func TestLoadModulesForDevices(t *testing.T) {
+	dir := t.TempDir()
+	order := []string{"kernel/lib/crc32c_generic.ko", "kernel/fs/ext4/ext4.ko", "kernel/drivers/virtio/virtio_pci.ko",
+		"kernel/drivers/net/virtio_net.ko", "kernel/drivers/block/virtio_blk.ko", "kernel/drivers/hv/hv_vmbus.ko",
+		"kernel/drivers/net/hyperv/hv_netvsc.ko", "kernel/drivers/net/ethernet/amazon/ena/ena.ko", "kernel/drivers/nvme/host/nvme-core.ko",
+		"kernel/drivers/nvme/host/nvme.ko"}
+	os.WriteFile(filepath.Join(dir, ModuleOrderFile), []byte(strings.Join(order, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ModuleDevicesFile), []byte(`# drivers
+alias pci:v00001AF4d*sv*sd*bc*sc*i* virtio_pci
+alias virtio:d00000001v* virtio_net
+alias virtio:d00000002v* virtio_blk
+alias acpi:VMBUS:* hv_vmbus
+alias vmbus:635161f83edfc546913ff2d2f965ed0e hv_netvsc
+depends hv_netvsc hv_vmbus
+alias pci:v00001D0Fd0000EC20sv*sd*bc*sc*i* ena
+alias pci:v*d*sv*sd*bc01sc08i02* nvme
+depends nvme nvme_core
+`), 0o644)
+	var got []string
+	loadAll := func(devices func() []string) ([]string, []string) {
+		got = nil
+		_, skipped, err := LoadModules(dir, func(p string) error {
+			got = append(got, moduleName(p))
+			return nil
+		}, devices)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, skipped
+	}
+	// A KVM guest: the virtio PCI functions first, then, once virtio_pci
+	// is loaded, the virtio devices it creates.
+	kvm := func() []string {
+		devs := []string{"pci:v00008086d00007000sv00000000sd00000000bc06sc01i00", "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00"}
+		if slices.Contains(got, "virtio_pci") {
+			devs = append(devs, "virtio:d00000001v00001AF4", "virtio:d00000002v00001AF4")
+		}
+		return devs
+	}
+	loaded, skipped := loadAll(kvm)
+	if want := "crc32c_generic ext4 virtio_pci nvme_core virtio_net virtio_blk"; strings.Join(loaded, " ") != want {
+		t.Errorf("KVM loaded %v, want %s", loaded, want)
+	}
+	if want := "hv_vmbus hv_netvsc ena nvme"; strings.Join(skipped, " ") != want {
+		t.Errorf("KVM skipped %v, want %s", skipped, want)
+	}
+	// Hyper-V: the VMBus from ACPI, then its network device.
+	hyperv := func() []string {
+		devs := []string{"acpi:VMBUS:", "pci:v00001414d00005353sv00000000sd00000000bc03sc00i00"}
+		if slices.Contains(got, "hv_vmbus") {
+			devs = append(devs, "vmbus:635161f83edfc546913ff2d2f965ed0e")
+		}
+		return devs
+	}
+	if loaded, _ := loadAll(hyperv); strings.Join(loaded, " ") != "crc32c_generic ext4 hv_vmbus nvme_core hv_netvsc" {
+		t.Errorf("Hyper-V loaded %v", loaded)
+	}
+	// EC2 Nitro: ENA and an NVMe disk.
+	nitro := func() []string {
+		return []string{"pci:v00001D0Fd0000EC20sv00001D0Fsd0000EC20bc02sc00i00", "pci:v00001D0Fd00008061sv00001D0Fsd00008061bc01sc08i02"}
+	}
+	if loaded, _ := loadAll(nitro); strings.Join(loaded, " ") != "crc32c_generic ext4 ena nvme_core nvme" {
+		t.Errorf("Nitro loaded %v", loaded)
+	}
+	if loaded, skipped := loadAll(nil); len(loaded) != len(order) || len(skipped) != 0 {
+		t.Errorf("ucvm.modules=all: loaded %v, skipped %v", loaded, skipped)
 	}
 }
 

@@ -136,6 +136,11 @@ func (a *Archive) addModules(k *kernel.Kernel, wanted []string) ([]string, error
 		plain = append(plain, rel)
 	}
 	a.File(path.Join(base, OrderFile), []byte(strings.Join(plain, "\n")+"\n"), 0o644, KindOther)
+	aliases, err := kernel.LoadAliases(k.ModulesDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	a.File(path.Join(base, kernel.DevicesFile), db.DevicesTable(order, aliases), 0o644, KindOther)
 	return plain, nil
 }
 
