@@ -3,6 +3,7 @@ package boot
 import (
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io"
 	"os"
 	"path/filepath"
@@ -68,26 +69,39 @@ func createSpacers(dir string) error {
 	return nil
 }
 
-// writeZeros writes real zero blocks (not a sparse hole): the point of the
-// spacer is to hold disk blocks in reserve.
+// writeZeros reserves n bytes of real disk blocks (not a sparse hole: the
+// point of the spacer is to hold blocks in reserve): with fallocate(2),
+// which allocates without writing (50 MiB of zeros took a second of a
+// first boot under emulation), or by writing zeros where the file system
+// cannot.
 func writeZeros(path string, n int64) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return fmt.Errorf("safety spacer: %w", err)
 	}
-	buf := make([]byte, 1<<20)
-	for w := int64(0); w < n; w += int64(len(buf)) {
-		if _, err := f.Write(buf[:min(int64(len(buf)), n-w)]); err != nil {
-			f.Close()
-			os.Remove(tmp)
-			return fmt.Errorf("safety spacer: %w", err)
-		}
+	if err := reserve(f, n); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("safety spacer: %w", err)
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+func reserve(f *os.File, n int64) error {
+	if err := unix.Fallocate(int(f.Fd()), 0, 0, n); err == nil {
+		return nil
+	}
+	buf := make([]byte, 1<<20)
+	for w := int64(0); w < n; w += int64(len(buf)) {
+		if _, err := f.Write(buf[:min(int64(len(buf)), n-w)]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func touch(p string) error {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
@@ -244,6 +245,9 @@ func TestCreateLayoutAndSnapshot(t *testing.T) {
 	st, err := os.Stat(filepath.Join(rw, "aux/safety/50m"))
 	if err != nil || st.Size() != 50<<20 {
 		t.Fatalf("spacer %v %v", st, err)
+	}
+	if blocks := st.Sys().(*syscall.Stat_t).Blocks * 512; blocks < 50<<20 {
+		t.Fatalf("spacer holds %d bytes of disk blocks, want 50 MiB (not a sparse file)", blocks)
 	}
 	if s, err := ReadSnapshot(rw); s != nil || err != nil {
 		t.Fatal("snapshot before pinning")
