@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/ucvm/ucvm/internal/image/kernel"
@@ -117,6 +118,10 @@ func (b *bench) round(ucvmInitrd, classicInitrd, disk string, fetched func() int
 		{"(b) ucvm, warm cache", ucvmInitrd, scratch, b.scratchFormat},
 		{"(c) classic ext4 disk", classicInitrd, disk, "raw"},
 	} {
+		// The previous boot's writes must not be written back while this
+		// one runs (the cold boot writes its cache).
+		syscall.Sync()
+		time.Sleep(time.Second)
 		before := fetched()
 		r, err := b.boot(c.name, c.initrd, c.disk, c.format)
 		if err != nil {

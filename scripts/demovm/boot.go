@@ -27,9 +27,8 @@ var (
 )
 
 func (d *demo) boot() error {
-	// A sparse raw file, as clouds attach raw block devices: under
-	// emulation a qcow2 scratch disk made warm boots markedly slower
-	// (docs/benchmarks.md, Boot).
+	// A sparse raw file, as clouds attach raw block devices (and as the
+	// boot benchmark's classic image).
 	scratch := d.path("scratch.img")
 	if d.o.fresh {
 		os.Remove(scratch)
