@@ -93,6 +93,7 @@ func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int6
 			if err != nil {
 				return nil, f.errnoIO("read", n.path, err)
 			}
+			f.ops.readBytes.Add(int64(len(buf)))
 			return fuse.ReadResultData(buf), 0
 		}
 	}
@@ -119,6 +120,7 @@ func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int6
 	if err != nil {
 		return nil, n.fsys.errnoIO("read", n.path, err)
 	}
+	f.ops.readBytes.Add(int64(len(buf)))
 	return fuse.ReadResultData(buf), 0
 }
 
