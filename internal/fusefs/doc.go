@@ -5,7 +5,10 @@
 // Tree interface (implemented by the verified reader). Inode numbers are the
 // reader's (hard links share one) plus a generation offset that changes on
 // every revision switch, so the kernel never mixes entries of two revisions.
-// Kernel entry and attribute caches live for the catalog TTL.
+// Kernel entry and attribute caches live for the catalog TTL; the kernel
+// also caches symlink targets and, in no-open mode, file contents across
+// opens. A directory read in listing order is read ahead: the next files
+// are fetched and stored in the kernel's page cache (seqahead.go).
 //
 // Every operation that may touch the network runs under a deadline
 // (Config.OpTimeout) and ends with EIO when the deadline passes; missing
