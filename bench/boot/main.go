@@ -10,6 +10,10 @@
 // With -profile, a profiling boot first gives the OS a pin list
 // (/.ucernvm_pinfiles, see profile.go), as an OS maintainer would.
 //
+// With -overlay, a fourth boot (d) mounts the classic disk read-only under
+// an overlay with its upper layer on a second ext4 disk: what the overlay
+// alone costs.
+//
 // It reports seconds to the OS init (systemd's first line) and to the
 // UCVM-OS-UP marker, bytes fetched from the repository, cache size and image
 // sizes, as a Markdown table with ratios to (c).
@@ -28,12 +32,13 @@ import (
 	"time"
 
 	"github.com/ucvm/ucvm/internal/image/kernel"
+	"github.com/ucvm/ucvm/internal/qemu"
 )
 
 type bench struct {
 	work, root, fqrn, tag string
 	port, smp, runs       int
-	profile               bool
+	profile, overlay      bool
 	scratchFormat         string
 	timeout               time.Duration
 	kern                  *kernel.Kernel
@@ -47,6 +52,7 @@ func main() {
 	flag.BoolVar(&b.profile, "profile", false, "first give the OS a pin list (/.ucernvm_pinfiles) made from a profiling boot, and publish it")
 	flag.IntVar(&b.runs, "runs", 1, "rounds of the three boots (a, b, c in turn; each round starts with an empty cache); medians are reported")
 	flag.StringVar(&b.scratchFormat, "scratch", "raw", "format of the empty 20 GiB scratch disk: raw (a sparse file, as the classic image) or qcow2")
+	flag.BoolVar(&b.overlay, "overlay", false, "also boot (d): the classic disk read-only under an overlay whose upper layer is on a second, empty ext4 disk (what the overlay alone costs)")
 	flag.IntVar(&b.smp, "smp", 1, "virtual CPUs of every boot (QEMU -smp; TCG runs them on separate host threads)")
 	flag.Parse()
 	if err := b.run(); err != nil {
@@ -110,20 +116,34 @@ func (b *bench) round(ucvmInitrd, classicInitrd, disk string, fetched func() int
 	if err := run("qemu-img", "create", "-q", "-f", b.scratchFormat, scratch, "20G"); err != nil {
 		return nil, err
 	}
-	var res []result
-	for _, c := range []struct {
+	type bootCase struct {
 		name, initrd, disk, format string
-	}{
-		{"(a) ucvm, cold cache", ucvmInitrd, scratch, b.scratchFormat},
-		{"(b) ucvm, warm cache", ucvmInitrd, scratch, b.scratchFormat},
-		{"(c) classic ext4 disk", classicInitrd, disk, "raw"},
-	} {
+		more                       []qemu.Drive
+	}
+	cases := []bootCase{
+		{"(a) ucvm, cold cache", ucvmInitrd, scratch, b.scratchFormat, nil},
+		{"(b) ucvm, warm cache", ucvmInitrd, scratch, b.scratchFormat, nil},
+		{"(c) classic ext4 disk", classicInitrd, disk, "raw", nil},
+	}
+	if b.overlay {
+		ovl, err := b.overlayInitrd()
+		if err != nil {
+			return nil, err
+		}
+		upper := b.path("upper.img")
+		if err := run("mke2fs", "-q", "-F", "-t", "ext4", upper, "1G"); err != nil {
+			return nil, err
+		}
+		cases = append(cases, bootCase{"(d) classic disk under an overlay", ovl, disk, "raw", []qemu.Drive{{File: upper, Format: "raw"}}})
+	}
+	var res []result
+	for _, c := range cases {
 		// The previous boot's writes must not be written back while this
 		// one runs (the cold boot writes its cache).
 		syscall.Sync()
 		time.Sleep(time.Second)
 		before := fetched()
-		r, err := b.boot(c.name, c.initrd, c.disk, c.format)
+		r, err := b.boot(c.name, c.initrd, c.disk, c.format, c.more...)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.name, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 )
 
 func size(p string) int64 {
@@ -21,10 +22,10 @@ func (b *bench) report(rounds [][]result, ucvmInitrd, classicInitrd, disk string
 	fmt.Println("| round | boot | OS init s | OS up s | up / (c) of the round | fetched MB | cache MB after boot |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	for i, res := range rounds {
-		base := res[len(res)-1]
+		base := classicOf(res)
 		for _, r := range res {
 			fetched, cache := "-", "-"
-			if r.name != base.name {
+			if strings.HasPrefix(r.name, "(a)") || strings.HasPrefix(r.name, "(b)") {
 				fetched = fmt.Sprintf("%.1f", float64(r.fetched)/1e6)
 				cache = fmt.Sprintf("%.1f", float64(r.cacheKB)/1024)
 			}
@@ -33,10 +34,13 @@ func (b *bench) report(rounds [][]result, ucvmInitrd, classicInitrd, disk string
 		}
 	}
 	if len(rounds) > 1 {
-		for k, r := range rounds[0][:len(rounds[0])-1] {
+		for k, r := range rounds[0] {
+			if r.name == classicOf(rounds[0]).name {
+				continue
+			}
 			var ratios, ups []float64
 			for _, res := range rounds {
-				ratios = append(ratios, res[k].up.Seconds()/res[len(res)-1].up.Seconds())
+				ratios = append(ratios, res[k].up.Seconds()/classicOf(res).up.Seconds())
 				ups = append(ups, res[k].up.Seconds())
 			}
 			fmt.Printf("| median | %s | | %.1f | **%.2f** (range %.2f–%.2f) | | |\n", r.name, median(ups), median(ratios),
@@ -52,6 +56,16 @@ func (b *bench) report(rounds [][]result, ucvmInitrd, classicInitrd, disk string
 	fmt.Printf("images: ucvm initrd %.1f MB (kernel %.1f MB); classic initrd %.1f MB + ext4 disk %.0f MB allocated of %.0f MB\n",
 		float64(size(ucvmInitrd))/1e6, float64(size(b.kern.Vmlinuz))/1e6, float64(size(classicInitrd))/1e6,
 		float64(allocated(disk))/1e6, float64(size(disk))/1e6)
+}
+
+// classicOf returns the classic boot (c) of a round, the base of ratios.
+func classicOf(res []result) result {
+	for _, r := range res {
+		if strings.HasPrefix(r.name, "(c)") {
+			return r
+		}
+	}
+	return res[len(res)-1]
 }
 
 func median(v []float64) float64 {
