@@ -47,18 +47,22 @@ func (b *bench) ucvmInitrd() (string, error) {
 		Compression: "zstd"}, out)
 }
 
-// classicInit mounts the ext4 disk and switches to it: the minimum any
-// distribution initrd does for a virtio disk with a modular kernel.
-const classicInit = `#!/bin/busybox sh
+// initPrelude is the start of both minimal initrds: kernel file systems and
+// every module of the initrd, in order.
+const initPrelude = `#!/bin/busybox sh
 B=/bin/busybox
-$B mkdir -p /proc /sys /dev /newroot
+$B mkdir -p /proc /sys /dev /newroot /lower /rw
 $B mount -t proc proc /proc
 $B mount -t sysfs sysfs /sys
 $B mount -t devtmpfs devtmpfs /dev
 d=$($B ls -d /lib/modules/*)
 for m in $($B cat $d/modules.order.ucvm); do $B insmod $d/$m; done
 i=0
-while [ ! -b /dev/vda ] && [ $i -lt 200 ]; do $B sleep 0.05; i=$((i+1)); done
+`
+
+// classicInit mounts the ext4 disk and switches to it: the minimum any
+// distribution initrd does for a virtio disk with a modular kernel.
+const classicInit = initPrelude + `while [ ! -b /dev/vda ] && [ $i -lt 200 ]; do $B sleep 0.05; i=$((i+1)); done
 $B mount -t ext4 /dev/vda /newroot || exec $B sh
 $B umount /proc /sys
 $B umount /dev
@@ -68,16 +72,7 @@ exec $B switch_root /newroot /sbin/init
 // overlayInit mounts the classic disk read-only under an overlay whose
 // upper layer is on the second disk, as the ucvm root is over the
 // repository: (d) minus (c) is what the overlay alone costs.
-const overlayInit = `#!/bin/busybox sh
-B=/bin/busybox
-$B mkdir -p /proc /sys /dev /newroot /lower /rw
-$B mount -t proc proc /proc
-$B mount -t sysfs sysfs /sys
-$B mount -t devtmpfs devtmpfs /dev
-d=$($B ls -d /lib/modules/*)
-for m in $($B cat $d/modules.order.ucvm); do $B insmod $d/$m; done
-i=0
-while [ ! -b /dev/vdb ] && [ $i -lt 200 ]; do $B sleep 0.05; i=$((i+1)); done
+const overlayInit = initPrelude + `while [ ! -b /dev/vdb ] && [ $i -lt 200 ]; do $B sleep 0.05; i=$((i+1)); done
 $B mount -t ext4 -o ro /dev/vda /lower || exec $B sh
 $B mount -t ext4 /dev/vdb /rw || exec $B sh
 $B mkdir -p /rw/upper /rw/work
