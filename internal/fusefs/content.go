@@ -61,14 +61,7 @@ func (f *FS) getContent(n *node) (*content, error) {
 		return c, nil
 	}
 	c := &content{n: n, ready: make(chan struct{}), users: 1}
-	c.elem = cs.lru.PushFront(c)
-	cs.m[n] = c
-	old := cs.trimLocked(maxContents)
-	cs.mu.Unlock()
-	for _, o := range old {
-		f.closeContent(o)
-	}
-	f.readAhead(n.path, n.gen)
+	f.insertLocked(c)
 	c.f, c.snap, c.held, c.cancel, c.err = f.openContent(n)
 	if c.err != nil {
 		cs.mu.Lock()
@@ -142,15 +135,23 @@ func (f *FS) localContent(n *node) *content {
 		f.closeContent(c)
 		return nil
 	}
+	f.insertLocked(c)
+	return c
+}
+
+// insertLocked adds c as the most recently used content, closes those it
+// evicts and starts the read-ahead of c's directory; it is called with the
+// lock held and releases it.
+func (f *FS) insertLocked(c *content) {
+	cs := f.contents
 	c.elem = cs.lru.PushFront(c)
-	cs.m[n] = c
+	cs.m[c.n] = c
 	old := cs.trimLocked(maxContents)
 	cs.mu.Unlock()
 	for _, o := range old {
 		f.closeContent(o)
 	}
-	f.readAhead(n.path, n.gen)
-	return c
+	f.readAhead(c.n.path, c.n.gen)
 }
 
 // putContent ends one read; an evicted content is closed by its last user.

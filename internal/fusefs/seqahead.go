@@ -150,19 +150,21 @@ func (f *FS) scheduleAhead(d *dirScan, from, to int) {
 		if !worth(e) {
 			continue
 		}
-		push := j%sentinelEvery != 0 && d.known(e) != nil
-		if !push && f.cfg.Cache.Contains(e.Hash) {
+		var child *fs.Inode // nil: fetch only (sentinel, or no kernel inode)
+		if j%sentinelEvery != 0 {
+			child = d.known(e)
+		}
+		if child == nil && f.cfg.Cache.Contains(e.Hash) {
 			continue
 		}
 		f.ahead.sem <- struct{}{}
-		go f.fetchAhead(d, e, push)
+		go f.fetchAhead(d, e, child)
 	}
 }
 
-// fetchAhead downloads e (if it is not cached) and, when push is set and
-// the kernel knows e's inode in this revision, stores its content in the
-// kernel's page cache.
-func (f *FS) fetchAhead(d *dirScan, e *Node, push bool) {
+// fetchAhead downloads e (if it is not cached) and, given e's kernel
+// inode, stores its content in the kernel's page cache.
+func (f *FS) fetchAhead(d *dirScan, e *Node, child *fs.Inode) {
 	defer func() { <-f.ahead.sem }()
 	s := f.acquireGen(d.gen)
 	if s == nil {
@@ -177,8 +179,8 @@ func (f *FS) fetchAhead(d *dirScan, e *Node, push bool) {
 	}
 	defer file.Close()
 	f.ahead.fetched.Add(1)
-	if push {
-		f.push(d, e, file)
+	if child != nil {
+		f.push(child, e, file)
 	}
 }
 
@@ -196,13 +198,9 @@ func (d *dirScan) known(e *Node) *fs.Inode {
 	return child
 }
 
-// push stores file, the content of entry e of d, in the page cache of
-// e's kernel inode if there is one for this very entry.
-func (f *FS) push(d *dirScan, e *Node, file File) {
-	child := d.known(e)
-	if child == nil {
-		return
-	}
+// push stores file, the content of entry e, in the page cache of child,
+// e's kernel inode (an inode's entry never changes: known checked it).
+func (f *FS) push(child *fs.Inode, e *Node, file File) {
 	buf, err := readAt(file, int(e.Size), 0)
 	if err != nil || int64(len(buf)) != e.Size {
 		return
