@@ -58,6 +58,7 @@ type RepoSettings struct {
 	Mountpoint  string   `json:"mountpoint"`
 	UIDMap      string   `json:"uid_map,omitempty"`
 	GIDMap      string   `json:"gid_map,omitempty"`
+	BootLayer   string   `json:"boot_layer,omitempty"` // UCVM_BOOT_LAYER
 }
 
 // splitHosts splits a host list on ',' and ';' (the original's CDN list

@@ -156,6 +156,9 @@ func ClientConfig(s RepoSettings) []byte {
 		kv("CVMFS_UID_MAP", s.UIDMap)
 		kv("CVMFS_GID_MAP", s.GIDMap)
 	}
+	if s.BootLayer != "" {
+		kv("UCVM_BOOT_LAYER", s.BootLayer)
+	}
 	if s.RootHash != "" {
 		kv("CVMFS_ROOT_HASH", s.RootHash)
 	} else if s.Tag != "" {

@@ -22,6 +22,9 @@ func (b *Boot) stepRepository() {
 	s.KeysDir = "/etc/cvmfs/keys"
 	s.Mountpoint = RootRO
 	s.UIDMap, s.GIDMap = filepath.Join(RootRW, "aux/uid_map"), filepath.Join(RootRW, "aux/gid_map")
+	if b.useBootLayer() {
+		s.BootLayer = filepath.Join(RootRW, DirBootLayer)
+	}
 	pin, err := ReadSnapshot(RootRW)
 	if err != nil {
 		b.Con.Warn("%v", err)
@@ -92,6 +95,12 @@ func tail(s string, n int) string {
 // stepRoot mounts the union and moves scratch disk and repository into it.
 func (b *Boot) stepRoot() {
 	lower := filepath.Join(RootRO, b.repo.OSPath)
+	if b.repo.BootLayer != "" && b.mounted != nil {
+		if l := BootLayerLower(b.repo.BootLayer, b.mounted.RootHash, b.repo.OSPath); l != "" {
+			b.logf("cvmfs", "boot layer %s", l)
+			lower = l + ":" + lower
+		}
+	}
 	if err := MountOverlay(lower, RootRW, NewRoot); err != nil {
 		b.panic("%v", err)
 		return
@@ -162,7 +171,8 @@ func (b *Boot) stepHotfixes() {
 	}
 	if b.mounted != nil {
 		_ = writeAtomic(filepath.Join(NewRoot, ".cvmfs_pids"), []byte(strconv.Itoa(b.mounted.PID)+"\n"), 0o644)
-		if err := PrepareShutdown(ShutdownDir, b.mounted.PID); err != nil {
+		sock := fusefs.SocketPath(filepath.Join(RootRW, DirCache, b.repo.FQRN), b.repo.FQRN)
+		if err := PrepareShutdown(ShutdownDir, b.mounted.PID, sock); err != nil {
 			b.Con.Warn("%v", err)
 		}
 	}

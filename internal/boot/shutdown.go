@@ -30,7 +30,7 @@ const ShutdownKeep = "/.ucvm-shutdown"
 // of every boot under emulation). systemd leaves /run/initramfs mounted
 // and pivots into it. Where the bind is not possible, the program is
 // copied.
-func PrepareShutdown(dir string, clientPID int) error {
+func PrepareShutdown(dir string, clientPID int, clientSocket string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -38,6 +38,9 @@ func PrepareShutdown(dir string, clientPID int) error {
 		if err := copyFile("/proc/self/exe", filepath.Join(dir, "shutdown"), 0o755); err != nil {
 			return fmt.Errorf("shutdown hand-back: %w", err)
 		}
+	}
+	if err := writeAtomic(filepath.Join(dir, bootLayerSocket), []byte(clientSocket+"\n"), 0o644); err != nil {
+		return err
 	}
 	return writeAtomic(filepath.Join(dir, "ucvm-client.pid"), []byte(strconv.Itoa(clientPID)+"\n"), 0o644)
 }
@@ -104,6 +107,7 @@ func ShutdownMain(args []string) int {
 	// still has the scratch disk at /root.rw.
 	pid := clientPID(filepath.Join(filepath.Dir(os.Args[0]), "ucvm-client.pid"), ShutdownDir+"/ucvm-client.pid")
 	fds := openPaths(rw, fmt.Sprintf("/proc/%d/root%s", pid, RootRW))
+	writeBootLayer(pid, firstFile(filepath.Join(filepath.Dir(os.Args[0]), bootLayerSocket), ShutdownDir+"/"+bootLayerSocket), say)
 	stopClient(pid)
 	unix.Sync()
 	if err := remountReadOnly(fds); err != nil {

@@ -190,6 +190,10 @@ func (c *Config) GIDMap() string { return c.str("CVMFS_GID_MAP") }
 // AutoUpdate is CVMFS_AUTO_UPDATE (default yes).
 func (c *Config) AutoUpdate() bool { return c.on("CVMFS_AUTO_UPDATE") }
 
+// BootLayerDir is UCVM_BOOT_LAYER (ucvm's own parameter, "" = none): the
+// directory where the client writes the boot layer of the mounted revision.
+func (c *Config) BootLayerDir() string { return c.str("UCVM_BOOT_LAYER") }
+
 // HideMagicXattrs is CVMFS_HIDE_MAGIC_XATTRS.
 func (c *Config) HideMagicXattrs() bool { return c.on("CVMFS_HIDE_MAGIC_XATTRS") }
 

@@ -81,6 +81,7 @@ remount           check for a new revision now and switch to it
 revision          mounted revision and root hash
 host info         hosts, current first; host switch: use the next host
 proxy info        proxy groups and current proxy; proxy switch: next group
+bootlayer         write the boot layer of the mounted revision now
 stats             counters: reads, files fetched and pushed ahead
 pid               daemon process id
 `
@@ -119,6 +120,11 @@ func (m *Mounted) Command(line string) (string, error) {
 		return m.netCommand(f)
 	case "stats":
 		return m.FS.Stats().String(), nil
+	case "bootlayer":
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		i, err := m.FS.WriteBootLayer(ctx)
+		return i.String(), err
 	case "pid":
 		return strconv.Itoa(os.Getpid()) + "\n", nil
 	case "help":

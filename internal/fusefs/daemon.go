@@ -31,10 +31,11 @@ type MountConfig struct {
 
 // Mounted is a running mount.
 type Mounted struct {
-	FS      *FS
-	server  *fuse.Server
-	control *controlServer
-	cfg     MountConfig
+	FS         *FS
+	server     *fuse.Server
+	control    *controlServer
+	cfg        MountConfig
+	layerTimer *time.Timer
 }
 
 // ErrOfflineNoCache: no server reachable and nothing cached to mount.
@@ -78,6 +79,15 @@ func Mount(ctx context.Context, mc MountConfig) (*Mounted, error) {
 			m.Unmount()
 			return nil, err
 		}
+	}
+	if f.record.recording() {
+		m.layerTimer = time.AfterFunc(f.cfg.BootLayerAfter, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			if _, err := f.WriteBootLayer(ctx); err != nil {
+				f.log.Warn("boot layer not written", "err", err)
+			}
+		})
 	}
 	return m, nil
 }
@@ -190,6 +200,9 @@ func (m *Mounted) Unmount() error {
 }
 
 func (m *Mounted) close() {
+	if m.layerTimer != nil {
+		m.layerTimer.Stop()
+	}
 	if m.control != nil {
 		m.control.close()
 	}

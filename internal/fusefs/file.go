@@ -84,6 +84,7 @@ func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int6
 	}
 	f := n.fsys
 	f.ops.reads.Add(1)
+	f.record.noteRead(n)
 	if h == nil {
 		// Content open already or in the local cache: nothing can wait on
 		// the network, read without the deadline goroutine.

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -41,10 +42,16 @@ type Config struct {
 	// OfflineRetry is the re-check interval while offline (default 180 s).
 	OfflineRetry time.Duration
 	// Env resolves variables of variant symlinks (default os.LookupEnv).
-	Env     func(string) (string, bool)
-	Network Network      // optional
-	Cache   *cache.Cache // optional
-	Logger  *slog.Logger
+	Env func(string) (string, bool)
+	// BootLayerDir: record what the kernel reads and write a boot layer
+	// of the mounted revision into this directory (bootlayer.go; "" off).
+	BootLayerDir string
+	// BootLayerAfter: write the boot layer this long after the mount
+	// (default 10 min; the bootloader's shutdown asks for it earlier).
+	BootLayerAfter time.Duration
+	Network        Network      // optional
+	Cache          *cache.Cache // optional
+	Logger         *slog.Logger
 }
 
 // snapshot is one mounted revision; refs counts open files using it.
@@ -79,6 +86,8 @@ type FS struct {
 	nextCheck atomic.Int64         // unix nanoseconds
 	updating  sync.Mutex
 	onSwitch  func(RepoInfo)
+	record    *bootRecord // nil: no boot layer configured
+	layerMu   sync.Mutex  // one layer writer at a time
 }
 
 // genShift separates revision generations in inode numbers.
@@ -97,6 +106,9 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.BootLayerAfter <= 0 {
+		c.BootLayerAfter = 10 * time.Minute
+	}
 }
 
 // NewFS serves tree; open is used for updates (nil: never update).
@@ -106,6 +118,10 @@ func NewFS(cfg Config, tree Tree, open Opener) (*FS, error) {
 		live: map[uint64]*snapshot{}, roots: map[uint64]hash.Hash{}, contents: newContents(), listings: newListings(), ahead: newSeqAhead()}
 	if err := f.install(tree); err != nil {
 		return nil, err
+	}
+	if cfg.BootLayerDir != "" {
+		_, err := os.Stat(filepath.Join(cfg.BootLayerDir, f.cur.info.RootHash.String()))
+		f.record = newBootRecord(err != nil) // a layer exists: nothing to record
 	}
 	return f, nil
 }

@@ -65,6 +65,7 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 		errno := f.errno("lookup", p, err)
 		if errno == syscall.ENOENT {
 			f.ops.negLookups.Add(1)
+			f.record.noteMissing(p)
 			out.SetEntryTimeout(f.ttl(s))
 		}
 		return nil, errno
@@ -98,6 +99,7 @@ func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 	if !e.IsSymlink() {
 		return nil, syscall.EINVAL
 	}
+	n.fsys.record.noteRead(n)
 	return []byte(ExpandVariant(e.Symlink, n.fsys.cfg.Env)), 0
 }
 

@@ -206,6 +206,9 @@ func (f *FS) push(child *fs.Inode, e *Node, file File) {
 		return
 	}
 	if child.WriteCache(0, buf) == 0 {
+		if cn, ok := child.Operations().(*node); ok {
+			f.record.noteRead(cn)
+		}
 		f.ahead.pushed.Add(1)
 		f.ahead.pushedBytes.Add(int64(len(buf)))
 	}

@@ -86,6 +86,7 @@ func NewSetup(ctx context.Context, cc *clientconfig.Config, mountpoint string, l
 		Fixed:     cc.RepositoryTag() != "" || cc.RootHash() != "",
 		OpTimeout: max(30*time.Second, 2*attempts*max(fc.Timeout, fc.TimeoutDirect)),
 		MaxTTL:    cc.MaxTTL(), Network: fe, Cache: c, Logger: log,
+		BootLayerDir: cc.BootLayerDir(),
 	}
 	open := ReaderOpener(reader.Options{FQRN: cc.FQRN, Source: reader.FetchSource{F: fe}, Cache: c,
 		MasterKeys: masters, Tag: cc.RepositoryTag(), RootHash: cc.RootHash()})

@@ -33,6 +33,11 @@ func TestLifecycle(t *testing.T) {
 	}
 	pin := m[2]
 	marker(t, vm, `UCVM-PERSIST 1`)
+	if l := marker(t, vm, `UCVM-LOWER (\S*)`)[1]; l != "lowerdir=/root.ro/"+osPath {
+		t.Errorf("first boot: %s, want the repository alone", l)
+	}
+	// at shutdown the client writes what this boot read as a boot layer
+	marker(t, vm, `boot layer written in [0-9.]+ s: dir /root.rw/bootlayer/`+pin+` files [1-9]`)
 	waitOff(t, vm)
 	hits1 := r.hits.get()
 
@@ -44,6 +49,9 @@ func TestLifecycle(t *testing.T) {
 	}
 	marker(t, vm, `UCVM-FSCK UROOT: clean`)
 	marker(t, vm, `UCVM-PERSIST 2`)
+	if l := marker(t, vm, `UCVM-LOWER (\S*)`)[1]; l != "lowerdir=/root.rw/bootlayer/"+pin+"/"+osPath+":/root.ro/"+osPath {
+		t.Errorf("second boot of the same snapshot: %s, want its boot layer above the repository", l)
+	}
 	marker(t, vm, `UCVM-FORCED`)
 	waitOff(t, vm)
 	if strings.Contains(vm.Console(), "Partitioning") || strings.Contains(vm.Console(), "Contextualizing") {
@@ -57,6 +65,9 @@ func TestLifecycle(t *testing.T) {
 	}
 	newPin := m[2]
 	marker(t, vm, `UCVM-PERSIST 3`)
+	if l := marker(t, vm, `UCVM-LOWER (\S*)`)[1]; l != "lowerdir=/root.ro/"+osPath {
+		t.Errorf("boot of a new snapshot: %s, want the repository alone", l)
+	}
 	waitOff(t, vm)
 
 	r.stop()

@@ -1,0 +1,74 @@
+package boot
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ucvm/ucvm/internal/fusefs"
+)
+
+// DirBootLayer holds the boot layers on the scratch disk (relative to
+// /mnt/.rw): <root catalog hash>/ with the files a boot of that snapshot
+// read, written by the client (fusefs/bootlayer.go), and <hash>.json.
+const DirBootLayer = "bootlayer"
+
+// bootLayerSocket names the file in the shutdown directory that holds the
+// client's control socket (a path in the client's mount namespace).
+const bootLayerSocket = "ucvm-client.sock"
+
+// BootLayerLower returns the layer of snapshot rootHash to stack above
+// the repository's OS tree ("" if there is none yet) and removes the
+// layers of other snapshots and unfinished ones.
+func BootLayerLower(dir, rootHash, osPath string) string {
+	ents, err := os.ReadDir(dir)
+	if err != nil || rootHash == "" {
+		return ""
+	}
+	for _, e := range ents {
+		if n := e.Name(); n != rootHash && n != rootHash+".json" {
+			_ = os.RemoveAll(filepath.Join(dir, n))
+		}
+	}
+	lower := filepath.Join(dir, rootHash, osPath)
+	if st, err := os.Stat(lower); err != nil || !st.IsDir() || strings.ContainsAny(lower, ":,\\") {
+		return ""
+	}
+	return lower
+}
+
+// useBootLayer reports whether the boot layer is enabled (ucvm.bootlayer=off
+// disables it: no layer is used or recorded).
+func (b *Boot) useBootLayer() bool { return b.Cmd.Get("ucvm.bootlayer") != "off" }
+
+// writeBootLayer asks the client (through its control socket, reached by
+// /proc/<pid>/root since the OS's mounts are gone at this point) to write
+// the boot layer of this boot if it has none yet; bounded to two minutes.
+func writeBootLayer(pid int, sockFile string, say func(string, ...any)) {
+	b, err := os.ReadFile(sockFile)
+	if err != nil || pid <= 1 {
+		return
+	}
+	sock := filepath.Join("/proc", strconv.Itoa(pid), "root", strings.TrimSpace(string(b)))
+	start := time.Now()
+	out, err := fusefs.Talk(sock, "bootlayer", 2*time.Minute)
+	switch {
+	case err != nil:
+		say("boot layer: %v", err)
+	case strings.HasPrefix(out, "exists"):
+	default:
+		say("boot layer written in %.1f s: %s", time.Since(start).Seconds(), strings.Join(strings.Fields(out), " "))
+	}
+}
+
+// firstFile returns the first of paths that exists ("" if none does).
+func firstFile(paths ...string) string {
+	for _, p := range paths {
+		if exists(p) {
+			return p
+		}
+	}
+	return ""
+}

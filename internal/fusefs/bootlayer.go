@@ -1,0 +1,239 @@
+package fusefs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ucvm/ucvm/internal/reader"
+)
+
+// A boot layer is a local copy of what one boot read from the mount: the
+// files whose content was read, the symlinks whose target was read and
+// whiteouts for the names looked up in vain, with the repository's
+// owners, modes and times, under dir/<root catalog hash>/<repository
+// path>. The bootloader stacks it above the mount as the upper lower
+// layer of the overlay root, so a later boot of the same pinned snapshot
+// reads those files from the scratch disk instead of through FUSE. Files
+// with extended attributes or hard links, device nodes and variant
+// symlinks are left out (the mount still serves them). The content comes
+// from verified objects (the cache), never from the network unverified.
+
+// ErrNoBootLayer: the mount was not configured to record a boot layer.
+var ErrNoBootLayer = errors.New("no boot layer directory configured (UCVM_BOOT_LAYER)")
+
+// layerReserve is the free space a layer leaves on its file system.
+const layerReserve = 256 << 20
+
+// BootLayerInfo describes a boot layer.
+type BootLayerInfo struct {
+	Dir       string    `json:"dir"`
+	RootHash  string    `json:"root_hash"`
+	Files     int       `json:"files"`
+	Bytes     int64     `json:"bytes"`
+	Symlinks  int       `json:"symlinks"`
+	Whiteouts int       `json:"whiteouts"`
+	Skipped   int       `json:"skipped"`
+	Created   time.Time `json:"created"`
+	Existed   bool      `json:"-"`
+}
+
+func (i BootLayerInfo) String() string {
+	if i.Existed {
+		return fmt.Sprintf("exists %s\n", i.Dir)
+	}
+	return fmt.Sprintf("dir %s\nfiles %d\nbytes %d\nsymlinks %d\nwhiteouts %d\nskipped %d\n",
+		i.Dir, i.Files, i.Bytes, i.Symlinks, i.Whiteouts, i.Skipped)
+}
+
+// WriteBootLayer ends the boot record and writes the layer of the
+// mounted revision, unless it exists. The layer appears at once (a
+// directory rename) and complete, or not at all.
+func (f *FS) WriteBootLayer(ctx context.Context) (BootLayerInfo, error) {
+	dir := f.cfg.BootLayerDir
+	if dir == "" || f.record == nil {
+		return BootLayerInfo{}, ErrNoBootLayer
+	}
+	f.layerMu.Lock()
+	defer f.layerMu.Unlock()
+	read, missing := f.record.stop()
+	s := f.acquire()
+	defer f.releaseSnap(s)
+	name := s.info.RootHash.String()
+	info := BootLayerInfo{Dir: filepath.Join(dir, name), RootHash: name, Created: time.Now().UTC()}
+	if _, err := os.Stat(info.Dir); err == nil {
+		info.Existed = true
+		return info, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return info, fmt.Errorf("boot layer: %w", err)
+	}
+	tmp := filepath.Join(dir, ".tmp-"+name)
+	_ = os.RemoveAll(tmp)
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return info, fmt.Errorf("boot layer: %w", err)
+	}
+	w := &layerWriter{f: f, s: s, root: tmp, dirs: map[string]*Node{"": s.root}, info: &info}
+	err := w.write(ctx, read, missing)
+	if err == nil {
+		err = w.finish()
+	}
+	if err == nil {
+		err = publishLayer(tmp, info)
+	}
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return info, fmt.Errorf("boot layer %s: %w", name, err)
+	}
+	f.log.Info("boot layer written", "dir", info.Dir, "files", info.Files, "bytes", info.Bytes,
+		"symlinks", info.Symlinks, "whiteouts", info.Whiteouts, "skipped", info.Skipped)
+	return info, nil
+}
+
+// publishLayer flushes the layer to disk, renames it into place and
+// writes its description next to it.
+func publishLayer(tmp string, info BootLayerInfo) error {
+	fd, err := unix.Open(tmp, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return err
+	}
+	err = unix.Syncfs(fd)
+	unix.Close(fd)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, info.Dir); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(info, "", "  ")
+	return os.WriteFile(info.Dir+".json", append(b, '\n'), 0o644)
+}
+
+type layerWriter struct {
+	f    *FS
+	s    *snapshot
+	root string
+	dirs map[string]*Node // created directories by repository path
+	info *BootLayerInfo
+}
+
+func (w *layerWriter) write(ctx context.Context, read, missing []string) error {
+	var need int64
+	for _, p := range read {
+		if e, err := w.s.tree.Lookup(ctx, p); err == nil && e.IsRegular() {
+			need += e.Size
+		}
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(w.root, &st); err == nil && int64(st.Bavail)*st.Bsize < need+layerReserve {
+		return fmt.Errorf("%w: %d MB free, the layer needs %d MB and leaves %d MB",
+			errNoSpace, int64(st.Bavail)*st.Bsize>>20, need>>20, layerReserve>>20)
+	}
+	for _, p := range read {
+		if err := w.addRead(ctx, p); err != nil {
+			return err
+		}
+	}
+	for _, p := range missing {
+		if err := w.addMissing(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var errNoSpace = errors.New("not enough space for the boot layer")
+
+// addRead copies a recorded file or symlink; entries the layer cannot
+// represent exactly are counted as skipped.
+func (w *layerWriter) addRead(ctx context.Context, p string) error {
+	e, err := w.s.tree.Lookup(ctx, p)
+	if err != nil {
+		w.info.Skipped++
+		return nil
+	}
+	switch {
+	case e.IsRegular() && !e.HasXattrs && e.LinkCount() <= 1:
+		if err := w.ensureDir(ctx, filepath.Dir(p)); err != nil {
+			return err
+		}
+		if err := w.copyFile(ctx, e, w.root+p); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		w.info.Files++
+		w.info.Bytes += e.Size
+	case e.IsSymlink() && !e.HasXattrs && !strings.Contains(e.Symlink, "$("):
+		if err := w.ensureDir(ctx, filepath.Dir(p)); err != nil {
+			return err
+		}
+		if err := os.Symlink(e.Symlink, w.root+p); err != nil {
+			return err
+		}
+		if err := w.setAttrs(w.root+p, e, true); err != nil {
+			return err
+		}
+		w.info.Symlinks++
+	default:
+		w.info.Skipped++
+	}
+	return nil
+}
+
+// addMissing writes a whiteout for a name the revision does not have, in
+// a directory it has: overlayfs then answers the lookup from the layer.
+func (w *layerWriter) addMissing(ctx context.Context, p string) error {
+	parent := filepath.Dir(p)
+	if pe, err := w.s.tree.Lookup(ctx, parent); err != nil || !pe.IsDir() {
+		w.info.Skipped++
+		return nil
+	}
+	if _, err := w.s.tree.Lookup(ctx, p); !errors.Is(err, reader.ErrNotFound) && !errors.Is(err, fs.ErrNotExist) {
+		w.info.Skipped++ // exists now, or the lookup failed
+		return nil
+	}
+	if err := w.ensureDir(ctx, parent); err != nil {
+		return err
+	}
+	if err := unix.Mknod(w.root+p, unix.S_IFCHR, 0); err != nil {
+		if errors.Is(err, unix.EEXIST) {
+			return nil
+		}
+		return fmt.Errorf("whiteout %s: %w", p, err)
+	}
+	w.info.Whiteouts++
+	return nil
+}
+
+// ensureDir creates the directory p (and its parents) of the layer; its
+// attributes are set by finish, after its content is written.
+func (w *layerWriter) ensureDir(ctx context.Context, p string) error {
+	if p == "/" || p == "." {
+		p = ""
+	}
+	if _, ok := w.dirs[p]; ok {
+		return nil
+	}
+	if err := w.ensureDir(ctx, filepath.Dir(p)); err != nil {
+		return err
+	}
+	e, err := w.s.tree.Lookup(ctx, p)
+	if err != nil {
+		return err
+	}
+	if !e.IsDir() {
+		return fmt.Errorf("%s: not a directory", p)
+	}
+	if err := os.Mkdir(w.root+p, 0o700); err != nil {
+		return err
+	}
+	w.dirs[p] = e
+	return nil
+}
