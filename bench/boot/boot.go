@@ -65,11 +65,11 @@ func (b *bench) serve(accessLog io.Writer) (func(), func() int64, error) {
 	return func() { srv.Close(); h.Close() }, sent.Load, nil
 }
 
-func (b *bench) boot(name, initrd, disk, format string, more ...qemu.Drive) (result, error) {
+func (b *bench) boot(name, initrd, disk, format, params string, more ...qemu.Drive) (result, error) {
 	r := result{name: name}
 	mon := b.path("monitor.sock")
 	id := strings.NewReplacer("(", "", ")", "", ",", "", " ", "-").Replace(name)
-	cfg := qemu.Config{Name: id, Kernel: b.kern.Vmlinux, Initrd: initrd, Append: qemu.AppendDefaults,
+	cfg := qemu.Config{Name: id, Kernel: b.kern.Vmlinux, Initrd: initrd, Append: strings.TrimSpace(qemu.AppendDefaults + " " + params),
 		Firmware: qemu.FirmwareQboot, MemoryMB: 1536, SMP: b.smp, Timeout: b.timeout, Net: &qemu.Net{},
 		Drives: append([]qemu.Drive{{File: disk, Format: format}}, more...), LogFile: b.path(id + ".console.log"),
 		Extra: []string{"-monitor", "unix:" + mon + ",server,nowait"}}

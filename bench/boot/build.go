@@ -44,7 +44,7 @@ func (b *bench) ucvmInitrd() (string, error) {
 		Modules: []string{"virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4", "overlay", "fuse"},
 		Branch:  br, KeyFiles: []string{filepath.Join(b.work, "keys", b.fqrn+".pub")},
 		CACerts: "/etc/ssl/certs/ca-certificates.crt", Busybox: "/bin/busybox", E2fsprogs: false,
-		Compression: "zstd"}, out)
+		Compression: b.compression}, out)
 }
 
 // initPrelude is the start of both minimal initrds: kernel file systems and

@@ -29,6 +29,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,8 +42,11 @@ type bench struct {
 	port, smp, runs       int
 	profile, overlay      bool
 	scratchFormat         string
+	compression           string // of the ucvm initrd
+	params                string // extra kernel parameters of every ucvm boot
 	timeout               time.Duration
 	kern                  *kernel.Kernel
+	variants              [][2]string // extra warm boots: name, kernel parameters
 }
 
 func main() {
@@ -54,7 +58,17 @@ func main() {
 	flag.IntVar(&b.runs, "runs", 1, "rounds of the three boots (a, b, c in turn; each round starts with an empty cache); medians are reported")
 	flag.StringVar(&b.scratchFormat, "scratch", "raw", "format of the empty 20 GiB scratch disk: raw (a sparse file, as the classic image) or qcow2")
 	flag.BoolVar(&b.overlay, "overlay", false, "also boot (d) and (e): the classic disk read-only under an overlay whose upper layer is on a second ext4 disk, empty for (d), kept for (e) (what the overlay alone costs)")
+	flag.StringVar(&b.params, "params", "", "extra kernel parameters of every ucvm boot (e.g. ucvm.cpuprofile)")
+	flag.StringVar(&b.compression, "compression", "zstd", "compression of the ucvm initrd: zstd, xz, lz4 or none")
 	flag.IntVar(&b.smp, "smp", 1, "virtual CPUs of every boot (QEMU -smp; TCG runs them on separate host threads)")
+	flag.Func("variant", "`NAME=PARAMS`: after (b), one more warm boot with these extra kernel parameters (repeatable; e.g. \"no layer=ucvm.bootlayer=off\")", func(v string) error {
+		name, params, ok := strings.Cut(v, "=")
+		if !ok || name == "" {
+			return fmt.Errorf("want NAME=PARAMS, got %q", v)
+		}
+		b.variants = append(b.variants, [2]string{name, params})
+		return nil
+	})
 	flag.Parse()
 	if err := b.run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/boot:", err)
@@ -120,12 +134,16 @@ func (b *bench) round(ucvmInitrd, classicInitrd, disk string, fetched func() int
 	type bootCase struct {
 		name, initrd, disk, format string
 		more                       []qemu.Drive
+		params                     string
 	}
 	cases := []bootCase{
-		{"(a) ucvm, cold cache", ucvmInitrd, scratch, b.scratchFormat, nil},
-		{"(b) ucvm, warm cache", ucvmInitrd, scratch, b.scratchFormat, nil},
-		{"(c) classic ext4 disk", classicInitrd, disk, "raw", nil},
+		{"(a) ucvm, cold cache", ucvmInitrd, scratch, b.scratchFormat, nil, b.params},
+		{"(b) ucvm, warm cache", ucvmInitrd, scratch, b.scratchFormat, nil, b.params},
 	}
+	for _, v := range b.variants {
+		cases = append(cases, bootCase{"(b) warm, " + v[0], ucvmInitrd, scratch, b.scratchFormat, nil, b.params + " " + v[1]})
+	}
+	cases = append(cases, bootCase{"(c) classic ext4 disk", classicInitrd, disk, "raw", nil, ""})
 	if b.overlay {
 		ovl, err := b.overlayInitrd()
 		if err != nil {
@@ -136,8 +154,8 @@ func (b *bench) round(ucvmInitrd, classicInitrd, disk string, fetched func() int
 			return nil, err
 		}
 		more := []qemu.Drive{{File: upper, Format: "raw"}}
-		cases = append(cases, bootCase{"(d) classic under an overlay, new upper layer", ovl, disk, "raw", more},
-			bootCase{"(e) classic under an overlay, same upper again", ovl, disk, "raw", more})
+		cases = append(cases, bootCase{"(d) classic under an overlay, new upper layer", ovl, disk, "raw", more, ""},
+			bootCase{"(e) classic under an overlay, same upper again", ovl, disk, "raw", more, ""})
 	}
 	var res []result
 	for _, c := range cases {
@@ -146,7 +164,7 @@ func (b *bench) round(ucvmInitrd, classicInitrd, disk string, fetched func() int
 		syscall.Sync()
 		time.Sleep(time.Second)
 		before := fetched()
-		r, err := b.boot(c.name, c.initrd, c.disk, c.format, c.more...)
+		r, err := b.boot(c.name, c.initrd, c.disk, c.format, c.params, c.more...)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.name, err)
 		}

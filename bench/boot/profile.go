@@ -64,7 +64,7 @@ func (b *bench) profilingBoot(initrd, logPath string) error {
 		return err
 	}
 	defer os.Remove(scratch)
-	_, err = b.boot("(0) profiling boot, cold cache", initrd, scratch, "qcow2")
+	_, err = b.boot("(0) profiling boot, cold cache", initrd, scratch, "qcow2", "")
 	return err
 }
 

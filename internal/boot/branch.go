@@ -59,6 +59,10 @@ type RepoSettings struct {
 	UIDMap      string   `json:"uid_map,omitempty"`
 	GIDMap      string   `json:"gid_map,omitempty"`
 	BootLayer   string   `json:"boot_layer,omitempty"` // UCVM_BOOT_LAYER
+	// Diagnostics (kernel parameters ucvm.cpuprofile, ucvm.godebug): a CPU
+	// profile of the client written here when it stops; its GODEBUG.
+	CPUProfile string `json:"cpu_profile,omitempty"`
+	GoDebug    string `json:"godebug,omitempty"`
 }
 
 // splitHosts splits a host list on ',' and ';' (the original's CDN list

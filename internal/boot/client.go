@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +64,11 @@ func ClientMain(args []string) int {
 	}
 	logf, _ := os.OpenFile(filepath.Join(s.CacheDir, "ucvm-mount.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	log := slog.New(slog.NewTextHandler(orStderr(logf), nil))
+	if s.CPUProfile != "" {
+		if out, err := os.Create(s.CPUProfile); err == nil && pprof.StartCPUProfile(out) == nil {
+			defer func() { pprof.StopCPUProfile(); out.Close() }()
+		}
+	}
 	m, setup, err := mountRepo(s, log)
 	if err != nil {
 		report(clientStatus{Error: err.Error()})

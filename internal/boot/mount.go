@@ -60,6 +60,9 @@ func (d DaemonMounter) Mount(s RepoSettings) (*Mounted, error) {
 	logf, _ := os.OpenFile(filepath.Join(s.CacheDir, "ucvm-mount.stderr"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	cmd := &exec.Cmd{Path: exe, Args: []string{ClientArgv0, cfgPath}, ExtraFiles: []*os.File{pw},
 		Stdout: logf, Stderr: logf, SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
+	if s.GoDebug != "" {
+		cmd.Env = append(os.Environ(), "GODEBUG="+s.GoDebug)
+	}
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		return nil, fmt.Errorf("start repository client: %w", err)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ucvm/ucvm/internal/fusefs"
@@ -141,7 +142,11 @@ func (b *Boot) saveLogs() {
 		dir = filepath.Join(RootRW, DirUlogs)
 	}
 	cache := b.cacheBytes()
-	extra := []string{fmt.Sprintf("first_boot %v", b.firstBoot), fmt.Sprintf("cache_bytes %d", cache)}
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	extra := []string{fmt.Sprintf("first_boot %v", b.firstBoot), fmt.Sprintf("cache_bytes %d", cache),
+		fmt.Sprintf("cpu_user %s cpu_sys %s (the bootloader, incl. loading modules)",
+			time.Duration(ru.Utime.Nano()).Round(time.Millisecond), time.Duration(ru.Stime.Nano()).Round(time.Millisecond))}
 	if b.mounted != nil {
 		extra = append(extra, fmt.Sprintf("root_hash %s", b.mounted.RootHash), fmt.Sprintf("offline %v", b.mounted.Offline),
 			fmt.Sprintf("fetched_bytes_at_mount %d", b.mounted.Bytes))

@@ -25,6 +25,10 @@ func (b *Boot) stepRepository() {
 	if b.useBootLayer() {
 		s.BootLayer = filepath.Join(RootRW, DirBootLayer)
 	}
+	if b.Cmd.Has("ucvm.cpuprofile") {
+		s.CPUProfile = filepath.Join(RootRW, DirCache, "ucvm-mount.pprof")
+	}
+	s.GoDebug = b.Cmd.Get("ucvm.godebug")
 	pin, err := ReadSnapshot(RootRW)
 	if err != nil {
 		b.Con.Warn("%v", err)

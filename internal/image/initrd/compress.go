@@ -21,6 +21,8 @@ var (
 	// The kernel's XZ decoder wants CRC32 (or no) checks. (The x86 BCJ
 	// filter would save another 2 %, but needs CONFIG_XZ_DEC_X86.)
 	xzArgs = []string{"--format=xz", "--check=crc32", "-9", "-T1", "-q", "-c"}
+	// The kernel unpacks LZ4's legacy frame format (-l).
+	lz4Args = []string{"-l", "-12", "-q", "-c"}
 )
 
 // lookPath is exec.LookPath, replaceable in tests to force the fallback.
@@ -28,8 +30,10 @@ var lookPath = exec.LookPath
 
 // Compressions lists the accepted Compression values: "zstd" and "xz" for
 // releases; "zstd-fast" (the Go encoder alone: 4-8× faster, ~12 % larger)
-// for tests and development builds.
-var Compressions = []string{"zstd", "xz", "zstd-fast"}
+// for tests and development builds; "lz4" (needs the lz4 tool; ~40 %
+// larger than zstd, unpacked faster) and "none" where boot time matters
+// more than image size (docs/benchmarks.md, "Boot").
+var Compressions = []string{"zstd", "xz", "zstd-fast", "lz4", "none"}
 
 // Compress writes data compressed in a format the kernel unpacks (one of
 // Compressions). It reports which encoder ran.
@@ -47,8 +51,17 @@ func Compress(w io.Writer, data []byte, compression string) (string, error) {
 			return "xz -9", runTool(w, data, p, xzArgs)
 		}
 		return "ulikunitz xz", goXZ(w, data)
+	case "lz4":
+		p, err := lookPath("lz4")
+		if err != nil {
+			return "", fmt.Errorf("%w: compression lz4 needs the lz4 tool (apt-get install lz4)", ErrInput)
+		}
+		return "lz4 -12 (legacy frames)", runTool(w, data, p, lz4Args)
+	case "none":
+		_, err := w.Write(data)
+		return "none", err
 	}
-	return "", fmt.Errorf("%w: compression %q: want zstd, xz or zstd-fast", ErrInput, compression)
+	return "", fmt.Errorf("%w: compression %q: want one of %v", ErrInput, compression, Compressions)
 }
 
 func runTool(w io.Writer, data []byte, path string, args []string) error {
