@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is already present.
 set -euo pipefail
 pkgs=(qemu-system-x86 qemu-utils fuse3 squid isolinux syslinux syslinux-common
-      syslinux-utils mtools dosfstools xorriso ovmf busybox-static kmod cpio zstd
+      syslinux-utils mtools dosfstools xorriso ovmf busybox-static kmod cpio zstd lz4
       xz-utils e2fsprogs mmdebstrap zlib1g-dev openssl ca-certificates gcc
       grub-efi-amd64-bin grub-common)
 need=()

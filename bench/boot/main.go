@@ -59,7 +59,7 @@ func main() {
 	flag.StringVar(&b.scratchFormat, "scratch", "raw", "format of the empty 20 GiB scratch disk: raw (a sparse file, as the classic image) or qcow2")
 	flag.BoolVar(&b.overlay, "overlay", false, "also boot (d) and (e): the classic disk read-only under an overlay whose upper layer is on a second ext4 disk, empty for (d), kept for (e) (what the overlay alone costs)")
 	flag.StringVar(&b.params, "params", "", "extra kernel parameters of every ucvm boot (e.g. ucvm.cpuprofile)")
-	flag.StringVar(&b.compression, "compression", "zstd", "compression of the ucvm initrd: zstd, xz, lz4 or none")
+	flag.StringVar(&b.compression, "compression", "lz4", "compression of the ucvm initrd: lz4 (as the demo image), zstd, xz or none")
 	flag.IntVar(&b.smp, "smp", 1, "virtual CPUs of every boot (QEMU -smp; TCG runs them on separate host threads)")
 	flag.Func("variant", "`NAME=PARAMS`: after (b), one more warm boot with these extra kernel parameters (repeatable; e.g. \"no layer=ucvm.bootlayer=off\")", func(v string) error {
 		name, params, ok := strings.Cut(v, "=")

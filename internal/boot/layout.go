@@ -61,8 +61,18 @@ func createSpacers(dir string) error {
 			return err
 		}
 	}
+	have := map[string]bool{}
+	if ents, err := os.ReadDir(dir); err == nil { // one getdents instead of 127 opens per boot
+		for _, e := range ents {
+			have[e.Name()] = true
+		}
+	}
 	for i := 1; i <= InodeSpacers; i++ {
-		if err := touch(filepath.Join(dir, fmt.Sprintf("inode_spacer%d", i))); err != nil {
+		name := fmt.Sprintf("inode_spacer%d", i)
+		if have[name] {
+			continue
+		}
+		if err := touch(filepath.Join(dir, name)); err != nil {
 			return err
 		}
 	}

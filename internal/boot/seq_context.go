@@ -160,6 +160,9 @@ func (b *Boot) saveLogs() {
 		f.WriteString(rep + "\n")
 		f.Close()
 	}
+	if b.stopProfile != nil {
+		_ = os.WriteFile(filepath.Join(dir, time.Now().UTC().Format("ucvm-init-20060102T150405.pprof")), b.stopProfile(), 0o644)
+	}
 	for name, lb := range b.logs {
 		_ = writeAtomic(filepath.Join(dir, name+".log"), []byte(lb.String()), 0o644)
 	}

@@ -26,7 +26,7 @@ func (b *Boot) stepRepository() {
 		s.BootLayer = filepath.Join(RootRW, DirBootLayer)
 	}
 	if b.Cmd.Has("ucvm.cpuprofile") {
-		s.CPUProfile = filepath.Join(RootRW, DirCache, "ucvm-mount.pprof")
+		s.CPUProfile = filepath.Join(RootRW, DirCache, time.Now().UTC().Format("ucvm-mount-20060102T150405.pprof"))
 	}
 	s.GoDebug = b.Cmd.Get("ucvm.godebug")
 	pin, err := ReadSnapshot(RootRW)

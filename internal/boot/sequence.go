@@ -1,10 +1,12 @@
 package boot
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -36,6 +38,8 @@ type Boot struct {
 	repo      RepoSettings
 	mounted   *Mounted
 	logs      map[string]*strings.Builder
+	// stopProfile ends the bootloader's CPU profile (ucvm.cpuprofile).
+	stopProfile func() []byte
 }
 
 func (b *Boot) logf(name, format string, args ...any) {
@@ -70,6 +74,10 @@ func (b *Boot) panic(format string, args ...any) {
 
 // Run executes the whole boot sequence and hands over to the OS init.
 func (b *Boot) Run() {
+	var prof bytes.Buffer // ucvm.cpuprofile: the bootloader's own profile, saved to ulogs/
+	if b.Cmd.Has("ucvm.cpuprofile") && pprof.StartCPUProfile(&prof) == nil {
+		b.stopProfile = func() []byte { pprof.StopCPUProfile(); return prof.Bytes() }
+	}
 	b.T.Begin("modules")
 	b.stepModules()
 	b.T.Begin("devices")

@@ -90,7 +90,9 @@ func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int6
 		// the network, read without the deadline goroutine.
 		if c := f.localContent(n); c != nil {
 			defer f.putContent(c)
-			buf, err := readAt(c.f, len(dest), off)
+			// No deadline goroutine here: read straight into go-fuse's
+			// buffer (no allocation and clearing per READ).
+			buf, err := readInto(c.f, dest, off)
 			if err != nil {
 				return nil, f.errnoIO("read", n.path, err)
 			}
@@ -125,8 +127,7 @@ func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int6
 	return fuse.ReadResultData(buf), 0
 }
 
-// readAt reads up to size bytes at off (never asking past the end: one
-// pread less per file).
+// readAt reads up to size bytes at off into a new buffer.
 func readAt(file File, size int, off int64) ([]byte, error) {
 	if rest := file.Size() - off; rest < int64(size) {
 		size = int(max(rest, 0))
@@ -134,9 +135,20 @@ func readAt(file File, size int, off int64) ([]byte, error) {
 	if size == 0 {
 		return nil, nil
 	}
-	b := make([]byte, size)
+	return readInto(file, make([]byte, size), off)
+}
+
+// readInto reads up to len(b) bytes at off into b (never asking past the
+// end: one pread less per file).
+func readInto(file File, b []byte, off int64) ([]byte, error) {
+	if rest := file.Size() - off; rest < int64(len(b)) {
+		b = b[:max(rest, 0)]
+	}
+	if len(b) == 0 {
+		return nil, nil
+	}
 	k, err := file.ReadAt(b, off)
-	if err != nil && k < size && !isEOF(err) {
+	if err != nil && k < len(b) && !isEOF(err) {
 		return nil, err
 	}
 	return b[:k], nil

@@ -87,7 +87,7 @@ bootloader:
 busybox: true
 e2fsprogs: false
 ca_certificates: /etc/ssl/certs/ca-certificates.crt
-compression: zstd
+compression: lz4
 kernel_params: ""
 branches:
   - name: demo

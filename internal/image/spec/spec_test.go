@@ -26,7 +26,7 @@ func TestBadInput(t *testing.T) {
 		"bad fqrn":       {"fqrn: cernvm-prod.cern.ch", "fqrn: nodots", "is not a repository name"},
 		"bad source":     {"source: debian", "source: rpm", "kernel.source \"rpm\""},
 		"tree no files":  {"source: debian", "source: tree", "needs vmlinuz and modules_dir"},
-		"bad compress":   {"\ncompression: xz", "\ncompression: gzip", "want zstd, xz or zstd-fast"},
+		"bad compress":   {"\ncompression: xz", "\ncompression: gzip", "want xz, zstd, lz4, none or zstd-fast"},
 		"bad type":       {"release: 1", "release: one", "cannot unmarshal"},
 		"server list":    {"- grid-cvmfs-one.desy.de", "- grid-cvmfs-one.desy.de,other.host", "one per list item"},
 		"path traversal": {"os_path: cvm4", "os_path: ../etc", "os_path"},

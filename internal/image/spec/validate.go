@@ -48,9 +48,9 @@ func (s *Spec) Validate() error {
 		return invalid("bootloader: set package (e.g. ./cmd/ucvm-init) or binary")
 	}
 	switch s.Compression {
-	case "zstd", "xz", "zstd-fast":
+	case "zstd", "xz", "zstd-fast", "lz4", "none":
 	default:
-		return invalid("compression %q: want zstd, xz or zstd-fast", s.Compression)
+		return invalid("compression %q: want xz, zstd, lz4, none or zstd-fast", s.Compression)
 	}
 	if strings.ContainsAny(s.KernelParams, "\n\r\"") {
 		return invalid("kernel_params: must be one line without quotes")
