@@ -79,7 +79,7 @@ mirrors() {
 
 MIRRORS=$(mirrors)
 [ -n "$MIRRORS" ] || die "no $SUITE entry in $APT_DIR/sources.list or $APT_DIR/sources.list.d/; set UCVM_DEBIAN_MIRROR=http://your.mirror/debian"
-STAMP=$(printf 'suite=%s\npackages=%s\nmarker=%s\n%s\n' "$SUITE" "$PACKAGES" "$MARKER" "$MIRRORS")
+STAMP=$(printf 'suite=%s\npackages=%s\nmarker=%s uptime\n%s\n' "$SUITE" "$PACKAGES" "$MARKER" "$MIRRORS")
 
 if [ -f "$OUT/.complete" ] && [ "$(cat "$OUT/.complete")" = "$STAMP" ]; then
   echo "mkdebian: $OUT is up to date (cached; delete $OUT/.complete to rebuild)"
@@ -111,7 +111,16 @@ mmdebstrap --mode=root --format=directory --variant=minbase --include="$PACKAGES
   "$SUITE" "$TMP" "${args[@]}"
 unmount_below "$TMP"
 
-# The OS-up marker on the console, once multi-user.target is reached.
+# The OS-up marker on the console, once multi-user.target is reached, with
+# the guest's uptime and CPU counters (bench/boot compares guest times).
+mkdir -p "$TMP/usr/local/sbin"
+cat >"$TMP/usr/local/sbin/ucvm-os-up" <<EOF
+#!/bin/sh
+read -r up idle </proc/uptime
+read -r cpu ticks </proc/stat
+echo "$MARKER uptime=\$up cpu=\$ticks" >/dev/console
+EOF
+chmod 755 "$TMP/usr/local/sbin/ucvm-os-up"
 cat >"$TMP/etc/systemd/system/ucvm-os-up.service" <<EOF
 [Unit]
 Description=Print the ucvm OS-up marker on the console
@@ -119,7 +128,7 @@ After=multi-user.target
 
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c 'echo $MARKER > /dev/console'
+ExecStart=/usr/local/sbin/ucvm-os-up
 
 [Install]
 WantedBy=multi-user.target

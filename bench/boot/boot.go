@@ -20,15 +20,17 @@ import (
 type result struct {
 	name        string
 	osInit, up  time.Duration
+	guestUp     time.Duration // the guest's uptime at the marker (0: not printed)
 	fetched     int64
 	cacheKB     int64
 	initrdBytes int64
 }
 
 var (
-	reInit  = regexp.MustCompile(`systemd\[1\]|Welcome to .*Debian`)
-	reUp    = regexp.MustCompile(`UCVM-OS-UP`)
-	reCache = regexp.MustCompile(`UCVM-DEMO cache_kb=(\d+)`)
+	reInit   = regexp.MustCompile(`systemd\[1\]|Welcome to .*Debian`)
+	reUp     = regexp.MustCompile(`UCVM-OS-UP`)
+	reUptime = regexp.MustCompile(`UCVM-OS-UP uptime=([0-9.]+)`)
+	reCache  = regexp.MustCompile(`UCVM-DEMO cache_kb=(\d+)`)
 )
 
 type countingWriter struct {
@@ -88,6 +90,10 @@ func (b *bench) boot(name, initrd, disk, format, params string, more ...qemu.Dri
 		return r, fmt.Errorf("OS up: %w (console: %s)", err, cfg.LogFile)
 	}
 	r.up = l.At
+	if m := reUptime.FindStringSubmatch(l.Text); m != nil {
+		s, _ := strconv.ParseFloat(m[1], 64)
+		r.guestUp = time.Duration(s * float64(time.Second))
+	}
 	time.Sleep(2 * time.Second)
 	for _, ln := range vm.Lines() {
 		if m := reCache.FindStringSubmatch(ln.Text); m != nil {
@@ -105,3 +111,4 @@ func (b *bench) boot(name, initrd, disk, format, params string, more ...qemu.Dri
 	fmt.Printf("  OS init %.1f s, up %.1f s\n", r.osInit.Seconds(), r.up.Seconds())
 	return r, nil
 }
+

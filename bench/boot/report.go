@@ -19,8 +19,8 @@ func size(p string) int64 {
 func (b *bench) report(rounds [][]result, ucvmInitrd, classicInitrd, disk string) {
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("\n%d host CPUs, %d vCPU per guest, %d round(s), load average %s", runtime.NumCPU(), b.smp, len(rounds), load)
-	fmt.Println("| round | boot | OS init s | OS up s | up / (c) of the round | fetched MB | cache MB after boot |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| round | boot | OS init s | OS up s | up / (c) of the round | guest uptime at up s | guest / (c) | fetched MB | cache MB after boot |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for i, res := range rounds {
 		base := classicOf(res)
 		for _, r := range res {
@@ -29,8 +29,8 @@ func (b *bench) report(rounds [][]result, ucvmInitrd, classicInitrd, disk string
 				fetched = fmt.Sprintf("%.1f", float64(r.fetched)/1e6)
 				cache = fmt.Sprintf("%.1f", float64(r.cacheKB)/1024)
 			}
-			fmt.Printf("| %d | %s | %.1f | %.1f | %.2f | %s | %s |\n", i+1, r.name, r.osInit.Seconds(), r.up.Seconds(),
-				r.up.Seconds()/base.up.Seconds(), fetched, cache)
+			fmt.Printf("| %d | %s | %.1f | %.1f | %.2f | %.2f | %s | %s | %s |\n", i+1, r.name, r.osInit.Seconds(), r.up.Seconds(),
+				r.up.Seconds()/base.up.Seconds(), r.guestUp.Seconds(), guestRatio(r, base), fetched, cache)
 		}
 	}
 	if len(rounds) > 1 {
@@ -38,13 +38,20 @@ func (b *bench) report(rounds [][]result, ucvmInitrd, classicInitrd, disk string
 			if r.name == classicOf(rounds[0]).name {
 				continue
 			}
-			var ratios, ups []float64
+			var ratios, ups, guest []float64
 			for _, res := range rounds {
 				ratios = append(ratios, res[k].up.Seconds()/classicOf(res).up.Seconds())
 				ups = append(ups, res[k].up.Seconds())
+				if c := classicOf(res); c.guestUp > 0 {
+					guest = append(guest, res[k].guestUp.Seconds()/c.guestUp.Seconds())
+				}
 			}
-			fmt.Printf("| median | %s | | %.1f | **%.2f** (range %.2f–%.2f) | | |\n", r.name, median(ups), median(ratios),
-				slices.Min(ratios), slices.Max(ratios))
+			g := "-"
+			if len(guest) > 0 {
+				g = fmt.Sprintf("**%.2f** (range %.2f–%.2f)", median(guest), slices.Min(guest), slices.Max(guest))
+			}
+			fmt.Printf("| median | %s | | %.1f | **%.2f** (range %.2f–%.2f) | | %s | | |\n", r.name, median(ups), median(ratios),
+				slices.Min(ratios), slices.Max(ratios), g)
 		}
 	}
 	res := rounds[len(rounds)-1]
@@ -56,6 +63,13 @@ func (b *bench) report(rounds [][]result, ucvmInitrd, classicInitrd, disk string
 	fmt.Printf("images: ucvm initrd %.1f MB (kernel %.1f MB); classic initrd %.1f MB + ext4 disk %.0f MB allocated of %.0f MB\n",
 		float64(size(ucvmInitrd))/1e6, float64(size(b.kern.Vmlinuz))/1e6, float64(size(classicInitrd))/1e6,
 		float64(allocated(disk))/1e6, float64(size(disk))/1e6)
+}
+
+func guestRatio(r, base result) string {
+	if r.guestUp <= 0 || base.guestUp <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", r.guestUp.Seconds()/base.guestUp.Seconds())
 }
 
 // classicOf returns the classic boot (c) of a round, the base of ratios.

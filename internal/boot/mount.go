@@ -29,6 +29,13 @@ type RepoMounter interface {
 	Mount(s RepoSettings) (*Mounted, error)
 }
 
+// ClientGoDebug is the boot client's default GODEBUG (kernel parameter
+// ucvm.godebug= replaces it). Under software emulation (QEMU TCG) the
+// signals of asynchronous preemption cost 5 % of the client's CPU on a
+// cold boot (CPU profile, docs/benchmarks.md "Boot"); the client's
+// goroutines call functions often enough to be preempted cooperatively.
+const ClientGoDebug = "asyncpreemptoff=1"
+
 // DaemonMounter starts the client as a separate process (this binary
 // re-executed with argv[0] "@ucvm-mount"): a FUSE server must not live in
 // PID 1, whose exec of /sbin/init would end it.

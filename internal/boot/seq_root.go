@@ -28,7 +28,7 @@ func (b *Boot) stepRepository() {
 	if b.Cmd.Has("ucvm.cpuprofile") {
 		s.CPUProfile = filepath.Join(RootRW, DirCache, time.Now().UTC().Format("ucvm-mount-20060102T150405.pprof"))
 	}
-	s.GoDebug = b.Cmd.Get("ucvm.godebug")
+	s.GoDebug = orDefault(b.Cmd.Get("ucvm.godebug"), ClientGoDebug)
 	pin, err := ReadSnapshot(RootRW)
 	if err != nil {
 		b.Con.Warn("%v", err)
