@@ -111,4 +111,3 @@ func (b *bench) boot(name, initrd, disk, format, params string, more ...qemu.Dri
 	fmt.Printf("  OS init %.1f s, up %.1f s\n", r.osInit.Seconds(), r.up.Seconds())
 	return r, nil
 }
-
