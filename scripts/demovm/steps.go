@@ -42,6 +42,7 @@ func (d *demo) osTree() error {
 	files := map[string]string{
 		"os/usr/local/sbin/ucvm-demo-context":             contextScript,
 		"os/etc/systemd/system/ucvm-demo-context.service": contextUnit,
+		"os/etc/systemd/system/ucvm-demo-report.service":  reportUnit,
 		".cvmfsdirtab":     "/os/usr/*\n/os/var/*\n",
 		"os/.cvmfscatalog": "",
 	}
@@ -56,9 +57,14 @@ func (d *demo) osTree() error {
 			return err
 		}
 	}
-	link := d.path("osroot", "os/etc/systemd/system/multi-user.target.wants/ucvm-demo-context.service")
-	os.Remove(link)
-	return os.Symlink("/etc/systemd/system/ucvm-demo-context.service", link)
+	for _, unit := range []string{"ucvm-demo-context.service", "ucvm-demo-report.service"} {
+		link := d.path("osroot", "os/etc/systemd/system/multi-user.target.wants", unit)
+		os.Remove(link)
+		if err := os.Symlink("/etc/systemd/system/"+unit, link); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *demo) publish() error {
