@@ -37,7 +37,7 @@ WantedBy=multi-user.target
 // measured boot by up to a second under emulation.
 const reportUnit = `[Unit]
 Description=ucvm demo: report the cache size
-After=ucvm-os-up.service
+After=multi-user.target ucvm-os-up.service
 
 [Service]
 Type=oneshot
