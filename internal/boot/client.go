@@ -165,6 +165,9 @@ func ClientConfig(s RepoSettings) []byte {
 	if s.BootLayer != "" {
 		kv("UCVM_BOOT_LAYER", s.BootLayer)
 	}
+	// Hold the cache's writes while the boot keeps the client busy
+	// (cache.Options.WriteBehind): they happen once the OS is up.
+	kv("UCVM_WRITE_BEHIND", "120")
 	if s.RootHash != "" {
 		kv("CVMFS_ROOT_HASH", s.RootHash)
 	} else if s.Tag != "" {

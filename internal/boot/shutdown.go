@@ -138,14 +138,15 @@ func clientPID(paths ...string) int {
 	return 0
 }
 
-// stopClient sends SIGTERM to the client daemon (it closes its cache and
-// exits without waiting for the unmount) and waits up to 3 s.
+// stopClient sends SIGTERM to the client daemon (it writes the objects its
+// cache still holds in memory, closes the cache and exits without waiting
+// for the unmount) and waits up to 15 s.
 func stopClient(pid int) {
 	if pid <= 1 {
 		return
 	}
 	_ = syscall.Kill(pid, syscall.SIGTERM)
-	for i := 0; i < 60 && alive(pid); i++ {
+	for i := 0; i < 300 && alive(pid); i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
 }

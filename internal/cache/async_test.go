@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ucvm/ucvm/internal/reader"
 )
@@ -158,5 +159,56 @@ func TestConcurrentCommitSameObject(t *testing.T) {
 	}
 	if u := c.Usage(); u.Entries != 1 || u.UsedBytes != 5000 {
 		t.Fatalf("usage %d entries / %d bytes, want 1 / 5000", u.Entries, u.UsedBytes)
+	}
+}
+
+// TestWriteBehind: with Options.WriteBehind an object put while the cache
+// is in use stays in memory (and is served from there) until the cache has
+// been quiet for a second; Close writes what is still held.
+func TestWriteBehind(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Open(dir, Options{QuotaBytes: 100 << 20, WriteBehind: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MemObjectLimit() != MemWriteBehindMax {
+		t.Fatalf("memory limit %d, want %d", c.MemObjectLimit(), MemWriteBehindMax)
+	}
+	data, h := obj(1, 1<<20) // above reader.MemObjectMax, below MemWriteBehindMax
+	c.Put(h, reader.ObjectInfo{Kind: reader.KindRegular, Size: int64(len(data))}, data)
+	onDisk := func() bool { _, err := os.Stat(c.path(h.String())); return err == nil }
+	for i := 0; i < 8; i++ { // busy for 1.6 s: more than the quiet period
+		o, err := c.OpenObject(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readObject(t, o, len(data)); !bytes.Equal(got, data) {
+			t.Fatal("wrong bytes from memory")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if onDisk() {
+		t.Fatal("object written while the cache was busy")
+	}
+	for deadline := time.Now().Add(5 * time.Second); !onDisk(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("object not written 5 s after the cache went quiet")
+		}
+	}
+	data2, h2 := obj(2, 1000)
+	c.Put(h2, reader.ObjectInfo{Kind: reader.KindRegular, Size: int64(len(data2))}, data2)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, h2.String()[:2], h2.String()[2:])); err != nil {
+		t.Fatalf("Close did not write the held object: %v", err)
+	}
+	plain, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if plain.MemObjectLimit() != reader.MemObjectMax {
+		t.Fatalf("without write-behind: limit %d", plain.MemObjectLimit())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,7 +32,12 @@ type Options struct {
 	// LockWait is how long Open waits for another process to release the
 	// directory (a remount racing the old daemon's exit). Default 5 s.
 	LockWait time.Duration
-	Logger   *slog.Logger
+	// WriteBehind holds the background writes of objects served from
+	// memory while the cache is busy (a cold boot), at most this long, and
+	// serves objects of up to MemWriteBehindMax bytes from memory
+	// (async.go). 0: objects are written at once.
+	WriteBehind time.Duration
+	Logger      *slog.Logger
 }
 
 // Cache is a content-addressed object store; it implements reader.ObjectCache.
@@ -56,6 +62,8 @@ type Cache struct {
 	queue        chan *pendingObject       // nil until the first Put
 	closed       bool                      // Close started: Put writes synchronously
 	writersWG    sync.WaitGroup
+	writeBehind  time.Duration
+	lastUse      atomic.Int64 // unix nanoseconds of the last Put/OpenObject
 }
 
 type entry struct {
@@ -92,7 +100,7 @@ func Open(dir string, o Options) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cache{dir: dir, log: o.Logger, lock: lock, limit: o.QuotaBytes,
+	c := &Cache{dir: dir, log: o.Logger, lock: lock, limit: o.QuotaBytes, writeBehind: o.WriteBehind,
 		entries: map[string]*entry{}, lru: list.New(), refs: map[string]int{},
 		pins: map[string][]string{}, pinned: map[string]int{}, pending: map[string]*pendingObject{}}
 	if err := c.cleanTxn(); err != nil {

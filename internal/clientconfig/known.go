@@ -48,6 +48,7 @@ var codeDefaults = map[string]string{
 	"CVMFS_FOLLOW_REDIRECTS":  "no",
 	"CVMFS_MAX_TTL":           "0",
 	"CVMFS_SHARED_CACHE":      "yes",
+	"UCVM_WRITE_BEHIND":       "0",
 }
 
 // knownKeys are the client parameters of CernVM-FS 2.x (apx-parameters);

@@ -21,7 +21,7 @@ var typedKeys = map[string]string{
 	"CVMFS_TIMEOUT": tInt, "CVMFS_TIMEOUT_DIRECT": tInt, "CVMFS_MAX_RETRIES": tInt,
 	"CVMFS_BACKOFF_INIT": tInt, "CVMFS_BACKOFF_MAX": tInt, "CVMFS_PROXY_RESET_AFTER": tInt,
 	"CVMFS_HOST_RESET_AFTER": tInt, "CVMFS_QUOTA_LIMIT": tInt, "CVMFS_NFILES": tInt,
-	"CVMFS_LOW_SPEED_LIMIT": tInt, "CVMFS_MAX_TTL": tInt,
+	"CVMFS_LOW_SPEED_LIMIT": tInt, "CVMFS_MAX_TTL": tInt, "UCVM_WRITE_BEHIND": tInt,
 	"CVMFS_CLAIM_OWNERSHIP": tBool, "CVMFS_AUTO_UPDATE": tBool, "CVMFS_HIDE_MAGIC_XATTRS": tBool,
 	"CVMFS_SYSTEMD_NOKILL": tBool, "CVMFS_FOLLOW_REDIRECTS": tBool, "CVMFS_SHARED_CACHE": tBool,
 }
@@ -193,6 +193,12 @@ func (c *Config) AutoUpdate() bool { return c.on("CVMFS_AUTO_UPDATE") }
 // BootLayerDir is UCVM_BOOT_LAYER (ucvm's own parameter, "" = none): the
 // directory where the client writes the boot layer of the mounted revision.
 func (c *Config) BootLayerDir() string { return c.str("UCVM_BOOT_LAYER") }
+
+// WriteBehind is UCVM_WRITE_BEHIND (ucvm's own parameter, seconds; 0 =
+// off): how long the cache may hold writes while it is busy.
+func (c *Config) WriteBehind() time.Duration {
+	return time.Duration(c.num("UCVM_WRITE_BEHIND")) * time.Second
+}
 
 // HideMagicXattrs is CVMFS_HIDE_MAGIC_XATTRS.
 func (c *Config) HideMagicXattrs() bool { return c.on("CVMFS_HIDE_MAGIC_XATTRS") }

@@ -74,7 +74,7 @@ func NewSetup(ctx context.Context, cc *clientconfig.Config, mountpoint string, l
 	if err != nil {
 		return nil, err
 	}
-	c, err := cache.Open(CacheDir(cc), cache.Options{QuotaBytes: cc.QuotaLimitMB() << 20, Logger: log})
+	c, err := cache.Open(CacheDir(cc), cache.Options{QuotaBytes: cc.QuotaLimitMB() << 20, WriteBehind: cc.WriteBehind(), Logger: log})
 	if err != nil {
 		fe.Close()
 		return nil, err

@@ -74,8 +74,13 @@ type MemCache interface {
 	Put(h hash.Hash, info ObjectInfo, data []byte)
 }
 
-// MemObjectMax is the largest object verified in memory for a MemCache.
+// MemObjectMax is the largest object verified in memory for a MemCache
+// (unless it implements MemLimiter).
 const MemObjectMax = 256 << 10
+
+// MemLimiter is a MemCache that sets its own limit for objects verified in
+// memory (the cache's write-behind mode takes larger ones).
+type MemLimiter interface{ MemObjectLimit() int64 }
 
 // CacheTxn is an object being written into an ObjectCache.
 type CacheTxn interface {

@@ -18,7 +18,11 @@ import (
 // in the background; everything else goes through get.
 func (o *objects) getContent(ctx context.Context, h hash.Hash, suffix byte, compressed bool, size int64, desc string) (Object, error) {
 	mc, ok := o.cache.(MemCache)
-	if !ok || size < 0 || size > MemObjectMax {
+	limit := int64(MemObjectMax)
+	if l, isL := o.cache.(MemLimiter); isL {
+		limit = l.MemObjectLimit()
+	}
+	if !ok || size < 0 || size > limit {
 		return o.get(ctx, h, suffix, compressed, size, KindRegular, desc)
 	}
 	if obj, err := mc.OpenObject(h); err == nil {
