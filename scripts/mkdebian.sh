@@ -79,9 +79,39 @@ mirrors() {
 
 MIRRORS=$(mirrors)
 [ -n "$MIRRORS" ] || die "no $SUITE entry in $APT_DIR/sources.list or $APT_DIR/sources.list.d/; set UCVM_DEBIAN_MIRROR=http://your.mirror/debian"
-STAMP=$(printf 'suite=%s\npackages=%s\nmarker=%s uptime\n%s\n' "$SUITE" "$PACKAGES" "$MARKER" "$MIRRORS")
+STAMP=$(printf 'suite=%s\npackages=%s\nmarker=%s\n%s\n' "$SUITE" "$PACKAGES" "$MARKER" "$MIRRORS")
+
+# add_marker DIR: the OS-up marker on the console, once multi-user.target is
+# reached, with the guest's uptime and CPU counters (bench/boot compares
+# guest times). Written on every run, so that a cached tree gets the
+# current marker without a rebuild.
+add_marker() {
+mkdir -p "$1/usr/local/sbin"
+cat >"$1/usr/local/sbin/ucvm-os-up" <<EOF
+#!/bin/sh
+read -r up idle </proc/uptime
+read -r cpu ticks </proc/stat
+echo "$MARKER uptime=\$up cpu=\$ticks" >/dev/console
+EOF
+chmod 755 "$1/usr/local/sbin/ucvm-os-up"
+cat >"$1/etc/systemd/system/ucvm-os-up.service" <<EOF
+[Unit]
+Description=Print the ucvm OS-up marker on the console
+After=multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/ucvm-os-up
+
+[Install]
+WantedBy=multi-user.target
+EOF
+mkdir -p "$1/etc/systemd/system/multi-user.target.wants"
+ln -sf ../ucvm-os-up.service "$1/etc/systemd/system/multi-user.target.wants/ucvm-os-up.service"
+}
 
 if [ -f "$OUT/.complete" ] && [ "$(cat "$OUT/.complete")" = "$STAMP" ]; then
+  add_marker "$OUT"
   echo "mkdebian: $OUT is up to date (cached; delete $OUT/.complete to rebuild)"
   exit 0
 fi
@@ -111,30 +141,8 @@ mmdebstrap --mode=root --format=directory --variant=minbase --include="$PACKAGES
   "$SUITE" "$TMP" "${args[@]}"
 unmount_below "$TMP"
 
-# The OS-up marker on the console, once multi-user.target is reached, with
-# the guest's uptime and CPU counters (bench/boot compares guest times).
-mkdir -p "$TMP/usr/local/sbin"
-cat >"$TMP/usr/local/sbin/ucvm-os-up" <<EOF
-#!/bin/sh
-read -r up idle </proc/uptime
-read -r cpu ticks </proc/stat
-echo "$MARKER uptime=\$up cpu=\$ticks" >/dev/console
-EOF
-chmod 755 "$TMP/usr/local/sbin/ucvm-os-up"
-cat >"$TMP/etc/systemd/system/ucvm-os-up.service" <<EOF
-[Unit]
-Description=Print the ucvm OS-up marker on the console
-After=multi-user.target
-
-[Service]
-Type=oneshot
-ExecStart=/usr/local/sbin/ucvm-os-up
-
-[Install]
-WantedBy=multi-user.target
-EOF
 mkdir -p "$TMP/etc/systemd/system/multi-user.target.wants" "$TMP/etc/systemd/system/getty.target.wants"
-ln -sf ../ucvm-os-up.service "$TMP/etc/systemd/system/multi-user.target.wants/ucvm-os-up.service"
+add_marker "$TMP"
 # A login prompt on the serial console even without console=ttyS0.
 ln -sf /lib/systemd/system/serial-getty@.service "$TMP/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"
 # Demo machine: root logs in without a password on the console.
