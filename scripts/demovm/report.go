@@ -27,8 +27,12 @@ func (d *demo) report() error {
 		d.saveState(st)
 		fmt.Println("   this was a cold boot (empty cache); run `make demo` again for a warm-cache boot")
 	case st.ColdUpSeconds > 0:
-		fmt.Printf("   warm cache: OS up in %.1f s, the cold boot took %.1f s (%.2f× faster)\n",
-			b.up.Seconds(), st.ColdUpSeconds, st.ColdUpSeconds/b.up.Seconds())
+		r := st.ColdUpSeconds / b.up.Seconds()
+		how := fmt.Sprintf("%.2f× faster", r)
+		if r < 1 {
+			how = fmt.Sprintf("%.2f× slower: this machine's load varies more than the cache saves", 1/r)
+		}
+		fmt.Printf("   warm cache: OS up in %.1f s, the cold boot took %.1f s (%s)\n", b.up.Seconds(), st.ColdUpSeconds, how)
 	default:
 		fmt.Println("   warm cache (scratch disk of an earlier run)")
 	}
