@@ -23,6 +23,7 @@ type result struct {
 	guestUp     time.Duration // the guest's uptime at the marker (0: not printed)
 	fetched     int64
 	cacheKB     int64
+	layerBytes  int64 // bytes of the files the boot read (its boot layer, written at shutdown)
 	initrdBytes int64
 }
 
@@ -31,6 +32,7 @@ var (
 	reUp     = regexp.MustCompile(`UCVM-OS-UP`)
 	reUptime = regexp.MustCompile(`UCVM-OS-UP uptime=([0-9.]+)`)
 	reCache  = regexp.MustCompile(`UCVM-DEMO cache_kb=(\d+)`)
+	reLayer  = regexp.MustCompile(`boot layer written in [0-9.]+ s: dir \S+ files \d+ bytes (\d+)`)
 )
 
 type countingWriter struct {
@@ -107,6 +109,11 @@ func (b *bench) boot(name, initrd, disk, format, params string, more ...qemu.Dri
 	}
 	if err := vm.WaitExit(2 * time.Minute); err != nil {
 		fmt.Printf("  %s did not shut down cleanly: %v\n", name, err)
+	}
+	for _, ln := range vm.Lines() {
+		if m := reLayer.FindStringSubmatch(ln.Text); m != nil {
+			r.layerBytes, _ = strconv.ParseInt(m[1], 10, 64)
+		}
 	}
 	fmt.Printf("  OS init %.1f s, up %.1f s\n", r.osInit.Seconds(), r.up.Seconds())
 	return r, nil

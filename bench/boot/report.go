@@ -56,7 +56,10 @@ func (b *bench) report(rounds [][]result, ucvmInitrd, classicInitrd, disk string
 	}
 	res := rounds[len(rounds)-1]
 	cold := res[0]
-	if cold.cacheKB > 0 {
+	if cold.layerBytes > 0 {
+		fmt.Printf("\nfetched / read by the cold boot: %.2f (%.1f MB compressed over the network / %.1f MB of files the boot read, its boot layer)\n",
+			float64(cold.fetched)/float64(cold.layerBytes), float64(cold.fetched)/1e6, float64(cold.layerBytes)/1e6)
+	} else if cold.cacheKB > 0 {
 		fmt.Printf("\nfetched / cache after the cold boot: %.2f (compressed bytes over the network / inflated bytes the boot needed)\n",
 			float64(cold.fetched)/float64(cold.cacheKB*1024))
 	}
