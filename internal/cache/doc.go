@@ -13,6 +13,11 @@
 // file on Close; after a crash (no clean index) it is rebuilt by scanning the
 // directory. One process at a time owns a cache directory (flock).
 //
+// Objects verified in memory are handed over with Put and written by a
+// small pool of background writers (async.go); with Options.WriteBehind
+// the writers hold them until the cache has been quiet for a second, so a
+// cold boot's cache writes happen after the boot.
+//
 // The package also reads and writes the breadcrumb files
 // cvmfschecksum.<fqrn> used for rollback protection and offline mounts.
 package cache

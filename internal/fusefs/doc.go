@@ -19,4 +19,10 @@
 // offline mounts), automatic updates on TTL expiry (never to an older
 // revision, never for fixed tag/root-hash mounts), magic extended
 // attributes and the control socket used by `ucvm talk`.
+//
+// With Config.BootLayerDir the file system records what the kernel read
+// (bootrecord.go) and writes it as a boot layer: a local copy of those
+// files, symlinks and whiteouts of the missing names, with the mount's
+// attributes, that the bootloader stacks above the mount on later boots of
+// the same snapshot (bootlayer.go).
 package fusefs
