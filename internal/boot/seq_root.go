@@ -2,6 +2,7 @@ package boot
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,15 +100,25 @@ func tail(s string, n int) string {
 // stepRoot mounts the union and moves scratch disk and repository into it.
 func (b *Boot) stepRoot() {
 	lower := filepath.Join(RootRO, b.repo.OSPath)
+	layer := ""
 	if b.repo.BootLayer != "" && b.mounted != nil {
-		if l := BootLayerLower(b.repo.BootLayer, b.mounted.RootHash, b.repo.OSPath); l != "" {
-			b.logf("cvmfs", "boot layer %s", l)
-			lower = l + ":" + lower
+		layer = BootLayerLower(b.repo.BootLayer, b.mounted.RootHash, b.repo.OSPath)
+	}
+	err := errors.New("no boot layer")
+	if layer != "" {
+		b.logf("cvmfs", "boot layer %s", layer)
+		if err = MountOverlay(layer+":"+lower, RootRW, NewRoot); err != nil {
+			// a damaged layer must not stop the boot: drop it (the next
+			// shutdown writes a new one) and mount the repository alone
+			b.Con.Warn("boot layer not usable, removed: %v", err)
+			_ = os.RemoveAll(filepath.Join(b.repo.BootLayer, b.mounted.RootHash))
 		}
 	}
-	if err := MountOverlay(lower, RootRW, NewRoot); err != nil {
-		b.panic("%v", err)
-		return
+	if err != nil {
+		if err := MountOverlay(lower, RootRW, NewRoot); err != nil {
+			b.panic("%v", err)
+			return
+		}
 	}
 	// Bind, not move: the client daemon keeps using its cache by its
 	// absolute path /root.rw/cache after the switch of the root.

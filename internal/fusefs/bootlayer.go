@@ -30,6 +30,10 @@ import (
 // ErrNoBootLayer: the mount was not configured to record a boot layer.
 var ErrNoBootLayer = errors.New("no boot layer directory configured (UCVM_BOOT_LAYER)")
 
+// ErrNothingRecorded: the mount recorded nothing to write (its revision
+// had a layer when it was mounted, or nothing was read).
+var ErrNothingRecorded = errors.New("nothing recorded for a boot layer")
+
 // layerReserve is the free space a layer leaves on its file system.
 const layerReserve = 256 << 20
 
@@ -72,6 +76,9 @@ func (f *FS) WriteBootLayer(ctx context.Context) (BootLayerInfo, error) {
 	if _, err := os.Stat(info.Dir); err == nil {
 		info.Existed = true
 		return info, nil
+	}
+	if len(read)+len(missing) == 0 {
+		return info, ErrNothingRecorded
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return info, fmt.Errorf("boot layer: %w", err)

@@ -2,6 +2,7 @@ package fusefs_test
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,5 +99,23 @@ func mustNo(t *testing.T, err error) {
 	t.Helper()
 	if err != nil && err != syscall.Errno(0) {
 		t.Fatal(err)
+	}
+}
+
+// TestBootLayerNothingRecorded: a mount that read nothing writes no
+// (empty) layer, which would stop later boots from recording one.
+func TestBootLayerNothingRecorded(t *testing.T) {
+	p := newPubRepo(t)
+	p.write("f", "x")
+	p.publish("", 0)
+	srv := newRepoServer(t, pubFQRN, p.storage)
+	e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
+	e.cfg.BootLayerDir = filepath.Join(t.TempDir(), "bootlayer")
+	_, m := e.mount(t)
+	if _, err := m.Command("bootlayer"); !errors.Is(err, fusefs.ErrNothingRecorded) {
+		t.Fatalf("bootlayer after no reads: %v", err)
+	}
+	if ents, _ := os.ReadDir(e.cfg.BootLayerDir); len(ents) != 0 {
+		t.Fatalf("%d entries in the layer directory", len(ents))
 	}
 }
