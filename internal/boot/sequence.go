@@ -140,8 +140,15 @@ func (b *Boot) stepModules() {
 	if b.Cmd.Get("ucvm.modules") == "all" { // every driver, present device or not
 		devices = nil
 	}
-	n, skipped, err := LoadModules(dir, FinitModule, devices)
-	b.logf("modules", "loaded %d modules from %s (no device for %s); errors: %v", n, dir, strings.Join(skipped, " "), err)
+	var took []string // per module, for ulogs/modules.log
+	timed := func(p string) error {
+		t0 := time.Now()
+		err := FinitModule(p)
+		took = append(took, fmt.Sprintf("%s %.3fs", moduleName(p), time.Since(t0).Seconds()))
+		return err
+	}
+	n, skipped, err := LoadModules(dir, timed, devices)
+	b.logf("modules", "loaded %d modules from %s (no device for %s); errors: %v\n%s", n, dir, strings.Join(skipped, " "), err, strings.Join(took, "\n"))
 	b.Con.OK()
 }
 
