@@ -84,38 +84,41 @@ func TestBootLayer(t *testing.T) {
 // TestBootLayerOff: without a directory configured the command says how
 // to enable it.
 func TestBootLayerOff(t *testing.T) {
-	p := newPubRepo(t)
-	p.write("f", "x")
-	p.publish("", 0)
-	srv := newRepoServer(t, pubFQRN, p.storage)
-	e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
-	_, m := e.mount(t)
+	m := mountOneFile(t, "")
 	if _, err := m.Command("bootlayer"); err == nil || !strings.Contains(err.Error(), "UCVM_BOOT_LAYER") {
 		t.Fatalf("bootlayer without a directory: %v", err)
-	}
-}
-
-func mustNo(t *testing.T, err error) {
-	t.Helper()
-	if err != nil && err != syscall.Errno(0) {
-		t.Fatal(err)
 	}
 }
 
 // TestBootLayerNothingRecorded: a mount that read nothing writes no
 // (empty) layer, which would stop later boots from recording one.
 func TestBootLayerNothingRecorded(t *testing.T) {
+	layers := filepath.Join(t.TempDir(), "bootlayer")
+	m := mountOneFile(t, layers)
+	if _, err := m.Command("bootlayer"); !errors.Is(err, fusefs.ErrNothingRecorded) {
+		t.Fatalf("bootlayer after no reads: %v", err)
+	}
+	if ents, _ := os.ReadDir(layers); len(ents) != 0 {
+		t.Fatalf("%d entries in the layer directory", len(ents))
+	}
+}
+
+// mountOneFile mounts a repository of one file, with boot layers in
+// layers ("" none).
+func mountOneFile(t *testing.T, layers string) *fusefs.Mounted {
 	p := newPubRepo(t)
 	p.write("f", "x")
 	p.publish("", 0)
 	srv := newRepoServer(t, pubFQRN, p.storage)
 	e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
-	e.cfg.BootLayerDir = filepath.Join(t.TempDir(), "bootlayer")
+	e.cfg.BootLayerDir = layers
 	_, m := e.mount(t)
-	if _, err := m.Command("bootlayer"); !errors.Is(err, fusefs.ErrNothingRecorded) {
-		t.Fatalf("bootlayer after no reads: %v", err)
-	}
-	if ents, _ := os.ReadDir(e.cfg.BootLayerDir); len(ents) != 0 {
-		t.Fatalf("%d entries in the layer directory", len(ents))
+	return m
+}
+
+func mustNo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil && err != syscall.Errno(0) {
+		t.Fatal(err)
 	}
 }
