@@ -133,10 +133,14 @@ type layerWriter struct {
 }
 
 func (w *layerWriter) write(ctx context.Context, read, missing []string) error {
+	entries := make([]*Node, len(read)) // nil: gone from the revision
 	var need int64
-	for _, p := range read {
-		if e, err := w.s.tree.Lookup(ctx, p); err == nil && e.IsRegular() {
-			need += e.Size
+	for i, p := range read {
+		if e, err := w.s.tree.Lookup(ctx, p); err == nil {
+			entries[i] = e
+			if e.IsRegular() {
+				need += e.Size
+			}
 		}
 	}
 	var st unix.Statfs_t
@@ -144,8 +148,8 @@ func (w *layerWriter) write(ctx context.Context, read, missing []string) error {
 		return fmt.Errorf("%w: %d MB free, the layer needs %d MB and leaves %d MB",
 			errNoSpace, int64(st.Bavail)*st.Bsize>>20, need>>20, layerReserve>>20)
 	}
-	for _, p := range read {
-		if err := w.addRead(ctx, p); err != nil {
+	for i, p := range read {
+		if err := w.addRead(ctx, p, entries[i]); err != nil {
 			return err
 		}
 	}
@@ -161,9 +165,8 @@ var errNoSpace = errors.New("not enough space for the boot layer")
 
 // addRead copies a recorded file or symlink; entries the layer cannot
 // represent exactly are counted as skipped.
-func (w *layerWriter) addRead(ctx context.Context, p string) error {
-	e, err := w.s.tree.Lookup(ctx, p)
-	if err != nil {
+func (w *layerWriter) addRead(ctx context.Context, p string, e *Node) error {
+	if e == nil {
 		w.info.Skipped++
 		return nil
 	}

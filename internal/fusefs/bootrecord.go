@@ -3,6 +3,7 @@ package fusefs
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // Bounds of one boot's record: beyond them, nothing more is recorded (the
@@ -18,25 +19,27 @@ const (
 // the names that were looked up and do not exist. A boot layer
 // (bootlayer.go) is written from it.
 type bootRecord struct {
+	on       atomic.Bool // checked without the lock: READs after the record ended cost nothing
 	mu       sync.Mutex
-	on       bool
 	read     map[string]struct{}
 	negative map[string]struct{}
 	bytes    int64
 }
 
 func newBootRecord(on bool) *bootRecord {
-	return &bootRecord{on: on, read: map[string]struct{}{}, negative: map[string]struct{}{}}
+	r := &bootRecord{read: map[string]struct{}{}, negative: map[string]struct{}{}}
+	r.on.Store(on)
+	return r
 }
 
 // noteRead records the content (or symlink target) of n as used.
 func (r *bootRecord) noteRead(n *node) {
-	if r == nil || n.ent == nil {
+	if r == nil || n.ent == nil || !r.on.Load() {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.on || len(r.read) >= recordMaxFiles {
+	if !r.on.Load() || len(r.read) >= recordMaxFiles {
 		return
 	}
 	if _, ok := r.read[n.path]; ok {
@@ -51,31 +54,24 @@ func (r *bootRecord) noteRead(n *node) {
 
 // noteMissing records a lookup of a name that does not exist.
 func (r *bootRecord) noteMissing(path string) {
-	if r == nil {
+	if r == nil || !r.on.Load() {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.on && len(r.negative) < recordMaxFiles {
+	if r.on.Load() && len(r.negative) < recordMaxFiles {
 		r.negative[path] = struct{}{}
 	}
 }
 
 // recording reports whether the record is on.
-func (r *bootRecord) recording() bool {
-	if r == nil {
-		return false
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.on
-}
+func (r *bootRecord) recording() bool { return r != nil && r.on.Load() }
 
 // stop ends the recording and returns what was recorded, sorted.
 func (r *bootRecord) stop() (read, negative []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.on = false
+	r.on.Store(false)
 	return sortedKeys(r.read), sortedKeys(r.negative)
 }
 
