@@ -110,7 +110,12 @@ func ShutdownMain(args []string) int {
 	writeBootLayer(pid, firstFile(filepath.Join(filepath.Dir(os.Args[0]), bootLayerSocket), ShutdownDir+"/"+bootLayerSocket), say)
 	stopClient(pid)
 	unix.Sync()
-	if err := remountReadOnly(fds); err != nil {
+	err := remountReadOnly(fds)
+	for i := 0; i < 20 && errors.Is(err, unix.EBUSY); i++ { // files of the client still closing
+		time.Sleep(100 * time.Millisecond)
+		err = remountReadOnly(fds)
+	}
+	if err != nil {
 		say("remount the scratch disk read-only: %v", err)
 	} else {
 		say("scratch disk read-only")
@@ -185,8 +190,11 @@ func alive(pid int) bool {
 	if err != nil {
 		return true
 	}
-	if i := strings.LastIndexByte(string(b), ')'); i > 0 && i+2 < len(b) {
-		return b[i+2] != 'Z'
+	if i := strings.LastIndexByte(string(b), ')'); i > 0 && i+2 < len(b) && b[i+2] == 'Z' {
+		// A zombie leader is gone only once its other threads are: until
+		// then they hold the open files (the cache's, on the scratch disk).
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		return err == nil && len(tasks) > 1
 	}
 	return true
 }
