@@ -58,9 +58,9 @@ func (d *demo) boot() error {
 		return err
 	}
 	defer vm.Kill()
-	stop := make(chan struct{})
-	go echoConsole(vm, stop)
-	defer close(stop)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go echoConsole(vm, stop, done)
+	defer func() { close(stop); <-done }() // the last lines (shutdown) too
 	for _, w := range []struct {
 		re  *regexp.Regexp
 		dst *time.Duration
@@ -88,7 +88,10 @@ func (d *demo) boot() error {
 	return nil
 }
 
-func echoConsole(vm *qemu.VM, stop chan struct{}) {
+// echoConsole prints the console as it arrives; once stop is closed it
+// prints what is left and closes done.
+func echoConsole(vm *qemu.VM, stop, done chan struct{}) {
+	defer close(done)
 	seen := 0
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
@@ -99,6 +102,9 @@ func echoConsole(vm *qemu.VM, stop chan struct{}) {
 		}
 		select {
 		case <-stop:
+			for lines = vm.Lines(); seen < len(lines); seen++ {
+				fmt.Printf("   | %s\n", lines[seen])
+			}
 			return
 		case <-t.C:
 		}
