@@ -53,11 +53,7 @@ func (c *Cache) Put(h hash.Hash, info reader.ObjectInfo, data []byte) {
 	p := &pendingObject{data: data, info: info, h: h, done: make(chan struct{}), queued: time.Now()}
 	c.lastUse.Store(p.queued.UnixNano())
 	c.pending[key] = p
-	maxPending := int64(maxPendingBytes)
-	if c.limit > 0 {
-		maxPending = min(maxPending, c.limit/4)
-	}
-	async := !c.closed && c.pendingBytes+info.Size <= maxPending
+	async := !c.closed && c.pendingBytes+info.Size <= c.maxPendingLocked()
 	if async {
 		c.pendingBytes += info.Size
 		c.startWritersLocked()
@@ -72,6 +68,15 @@ func (c *Cache) Put(h hash.Hash, info reader.ObjectInfo, data []byte) {
 	if !async {
 		c.writePending(p, false)
 	}
+}
+
+// maxPendingLocked is the budget of objects waiting in memory: 64 MiB, at
+// most a quarter of the quota (c.mu held).
+func (c *Cache) maxPendingLocked() int64 {
+	if c.limit > 0 {
+		return min(maxPendingBytes, c.limit/4)
+	}
+	return maxPendingBytes
 }
 
 // startWritersLocked starts the writer pool on the first Put (c.mu held).
@@ -120,7 +125,7 @@ func (c *Cache) awaitQuiet(p *pendingObject) {
 	}
 	for {
 		c.mu.Lock()
-		done := c.closed || c.pendingBytes > maxPendingBytes/2
+		done := c.closed || c.pendingBytes > c.maxPendingLocked()/2
 		c.mu.Unlock()
 		idle := time.Since(time.Unix(0, c.lastUse.Load()))
 		if done || idle >= quietPeriod || time.Since(p.queued) >= c.writeBehind {

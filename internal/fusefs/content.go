@@ -16,7 +16,8 @@ var ErrStale = errors.New("file changed in a newer revision")
 
 // maxContents bounds the files kept open for reads without a handle (the
 // kernel's no-open mode). Small objects are served from memory, so this
-// also bounds the daemon's memory (see reader.MemObjectMax).
+// also bounds the daemon's memory (reader.MemObjectMax, or 2 MiB with the
+// cache's write-behind: at most 128 MB).
 const maxContents = 64
 
 // content is the opened content of one file for reads without a handle.
