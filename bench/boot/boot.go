@@ -32,7 +32,7 @@ var (
 	reUp     = regexp.MustCompile(`UCVM-OS-UP`)
 	reUptime = regexp.MustCompile(`UCVM-OS-UP uptime=([0-9.]+)`)
 	reCache  = regexp.MustCompile(`UCVM-DEMO cache_kb=(\d+)`)
-	reLayer  = regexp.MustCompile(`boot layer written in [0-9.]+ s: dir \S+ files \d+ bytes (\d+)`)
+	reLayer  = regexp.MustCompile(`boot layer written in [0-9.]+ s: dir \S+ files \d+ bytes (\d+)|Unpacking the boot pack\.\.\. .*\(bytes (\d+)\)`)
 )
 
 type countingWriter struct {
@@ -112,7 +112,7 @@ func (b *bench) boot(name, initrd, disk, format, params string, more ...qemu.Dri
 	}
 	for _, ln := range vm.Lines() {
 		if m := reLayer.FindStringSubmatch(ln.Text); m != nil {
-			r.layerBytes, _ = strconv.ParseInt(m[1], 10, 64)
+			r.layerBytes, _ = strconv.ParseInt(m[1]+m[2], 10, 64)
 		}
 	}
 	fmt.Printf("  OS init %.1f s, up %.1f s\n", r.osInit.Seconds(), r.up.Seconds())

@@ -7,8 +7,9 @@
 //	(c) classic: the tree as an ext4 disk image, mounted by a minimal
 //	    busybox initrd that only loads the block and ext4 modules;
 //
-// With -profile, a profiling boot first gives the OS a pin list
-// (/.ucernvm_pinfiles, see profile.go), as an OS maintainer would.
+// With -profile, a profiling boot first gives the OS a boot pack
+// (/.ucvm_bootpack, see profile.go), as an OS maintainer would; with
+// -nopack, each round also boots cold without it.
 //
 // With -overlay, boots (d) and (e) mount the classic disk read-only under
 // an overlay with its upper layer on a second ext4 disk, new in (d) and
@@ -33,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ucvm/ucvm/internal/bootpack"
 	"github.com/ucvm/ucvm/internal/image/kernel"
 	"github.com/ucvm/ucvm/internal/qemu"
 )
@@ -41,6 +43,7 @@ type bench struct {
 	work, root, fqrn, tag string
 	port, smp, runs       int
 	profile, overlay      bool
+	nopack                bool
 	scratchFormat         string
 	compression           string // of the ucvm initrd
 	params                string // extra kernel parameters of every ucvm boot
@@ -54,7 +57,8 @@ func main() {
 	flag.StringVar(&b.work, "work", "/var/tmp/ucvm-demo/vm", "demo work directory (OS tree, repository, keys from `make demo`)")
 	flag.IntVar(&b.port, "port", 8099, "repository server port on 127.0.0.1")
 	flag.DurationVar(&b.timeout, "timeout", 10*time.Minute, "limit per boot")
-	flag.BoolVar(&b.profile, "profile", false, "first give the OS a pin list (/.ucernvm_pinfiles) made from a profiling boot, and publish it")
+	flag.BoolVar(&b.profile, "profile", false, "first give the OS a boot pack (/"+bootpack.FileName+") made from a profiling boot, and publish it")
+	flag.BoolVar(&b.nopack, "nopack", false, "also boot (a) cold without the boot pack (ucvm.bootpack=off) on a second new scratch disk")
 	flag.IntVar(&b.runs, "runs", 1, "rounds of the three boots (a, b, c in turn; each round starts with an empty cache); medians are reported")
 	flag.StringVar(&b.scratchFormat, "scratch", "raw", "format of the empty 20 GiB scratch disk: raw (a sparse file, as the classic image) or qcow2")
 	flag.BoolVar(&b.overlay, "overlay", false, "also boot (d) and (e): the classic disk read-only under an overlay whose upper layer is on a second ext4 disk, empty for (d), kept for (e) (what the overlay alone costs)")
@@ -99,7 +103,7 @@ func (b *bench) run() error {
 	if err != nil {
 		return fmt.Errorf("ucvm initrd: %w", err)
 	}
-	if err := b.makePinList(ucvmInitrd); err != nil {
+	if err := b.makeBootPack(ucvmInitrd); err != nil {
 		return fmt.Errorf("profiling boot: %w", err)
 	}
 	classicInitrd, disk, err := b.classic()
@@ -142,6 +146,15 @@ func (b *bench) round(ucvmInitrd, classicInitrd, disk string, fetched func() int
 	}
 	for _, v := range b.variants {
 		cases = append(cases, bootCase{"(b) warm, " + v[0], ucvmInitrd, scratch, b.scratchFormat, nil, b.params + " " + v[1]})
+	}
+	if b.nopack {
+		scratch2 := b.path("scratch-nopack." + b.scratchFormat)
+		os.Remove(scratch2)
+		if err := run("qemu-img", "create", "-q", "-f", b.scratchFormat, scratch2, "20G"); err != nil {
+			return nil, err
+		}
+		defer os.Remove(scratch2)
+		cases = append(cases, bootCase{"(a) cold, without the boot pack", ucvmInitrd, scratch2, b.scratchFormat, nil, b.params + " ucvm.bootpack=off"})
 	}
 	cases = append(cases, bootCase{"(c) classic ext4 disk", classicInitrd, disk, "raw", nil, ""})
 	if b.overlay {

@@ -1,12 +1,14 @@
 package boot
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ucvm/ucvm/internal/bootpack"
 	"github.com/ucvm/ucvm/internal/fusefs"
 )
 
@@ -42,6 +44,51 @@ func BootLayerLower(dir, rootHash, osPath string) string {
 // useBootLayer reports whether the boot layer is enabled (ucvm.bootlayer=off
 // disables it: no layer is used or recorded).
 func (b *Boot) useBootLayer() bool { return b.Cmd.Get("ucvm.bootlayer") != "off" }
+
+// stepBootPack: on the first boot of a snapshot (no boot layer yet), if
+// the OS tree carries a boot pack (bootpack.FileName), the client unpacks
+// it into the snapshot's boot layer before the overlay root is mounted, so
+// a cold boot reads its boot files from the scratch disk as a warm one
+// does. ucvm.bootpack=off skips it. A failure costs only the speed-up.
+func (b *Boot) stepBootPack() {
+	if b.repo.BootLayer == "" || b.mounted == nil || b.Cmd.Get("ucvm.bootpack") == "off" {
+		return
+	}
+	if BootLayerLower(b.repo.BootLayer, b.mounted.RootHash, b.repo.OSPath) != "" {
+		return // (which also removed the layers of other snapshots)
+	}
+	rel := "/" + strings.Trim(filepath.Join(b.repo.OSPath, bootpack.FileName), "/")
+	if !exists(filepath.Join(RootRO, rel)) {
+		return
+	}
+	b.Con.Start("Unpacking the boot pack...")
+	start := time.Now()
+	sock := fusefs.SocketPath(filepath.Join(RootRW, DirCache, b.repo.FQRN), b.repo.FQRN)
+	out, err := fusefs.Talk(sock, "bootpack "+rel, 5*time.Minute)
+	b.logf("cvmfs", "boot pack %s: %.2f s, error %v\n%s", rel, time.Since(start).Seconds(), err, out)
+	if err != nil {
+		b.Con.Fail()
+		b.Con.Warn("boot pack: %v (the OS files come through the repository mount)", err)
+		return
+	}
+	b.Con.Result("%s", packResult(out))
+}
+
+// packResult turns the client's answer (dir, files, bytes, ...) into
+// "N files, M MB".
+func packResult(out string) string {
+	kv := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(l, " "); ok {
+			kv[k] = v
+		}
+	}
+	if kv["exists"] != "" {
+		return "exists"
+	}
+	mb, _ := strconv.ParseFloat(kv["bytes"], 64)
+	return fmt.Sprintf("%s files, %s symlinks, %.1f MB (bytes %s)", kv["files"], kv["symlinks"], mb/1e6, kv["bytes"])
+}
 
 // writeBootLayer asks the client (through its control socket, reached by
 // /proc/<pid>/root since the OS's mounts are gone at this point) to write

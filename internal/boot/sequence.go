@@ -102,6 +102,8 @@ func (b *Boot) Run() {
 	b.stepRepository()
 	b.T.Begin("rebase")
 	b.stepRebase()
+	b.T.Begin("bootpack")
+	b.stepBootPack()
 	b.T.Begin("root")
 	b.stepRoot()
 	b.T.Begin("inject")

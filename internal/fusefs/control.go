@@ -82,6 +82,7 @@ revision          mounted revision and root hash
 host info         hosts, current first; host switch: use the next host
 proxy info        proxy groups and current proxy; proxy switch: next group
 bootlayer         write the boot layer of the mounted revision now
+bootpack PATH     unpack the boot pack PATH (e.g. /os/.ucvm_bootpack) as that layer
 stats             counters: reads, files fetched and pushed ahead
 pid               daemon process id
 `
@@ -124,6 +125,14 @@ func (m *Mounted) Command(line string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		i, err := m.FS.WriteBootLayer(ctx)
+		return i.String(), err
+	case "bootpack":
+		if arg == "" {
+			return "", fmt.Errorf("%w: bootpack wants the pack's repository path, e.g. /os/.ucvm_bootpack", ErrUnknownCommand)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		i, err := m.FS.ApplyBootPack(ctx, cleanPath(arg))
 		return i.String(), err
 	case "pid":
 		return strconv.Itoa(os.Getpid()) + "\n", nil

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"path"
 	"sync"
 	"sync/atomic"
 
+	"github.com/ucvm/ucvm/internal/bootpack"
 	"github.com/ucvm/ucvm/internal/cvmfs/catalog"
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 	"github.com/ucvm/ucvm/internal/cvmfs/object"
@@ -88,33 +90,35 @@ func (c *contents) processWhole(n *node, r io.Reader) (int64, error) {
 	if err != nil {
 		return got, err
 	}
-	h, err := c.put(buf.Bytes(), hash.SuffixNone)
+	z := c.compressFor(n)
+	h, err := c.put(buf.Bytes(), hash.SuffixNone, z)
 	if err != nil {
 		return got, err
 	}
 	n.e.Hash = h
-	n.e.Flags = catalog.FlagFile | catalog.ContentFlags(c.alg, c.compress)
+	n.e.Flags = catalog.FlagFile | catalog.ContentFlags(c.alg, z)
 	return got, nil
 }
 
 func (c *contents) processChunked(n *node, r io.Reader) (int64, error) {
 	var got int64
 	var chunks []catalog.Chunk
+	z := c.compressFor(n)
 	err := chunk.Split(io.LimitReader(r, n.e.Size+1), c.params, func(ch chunk.Chunk, data []byte) error {
 		got += int64(len(data))
 		if ch.Sole() {
-			h, err := c.put(data, hash.SuffixNone)
+			h, err := c.put(data, hash.SuffixNone, z)
 			n.e.Hash = h
 			return err
 		}
-		h, err := c.put(data, hash.SuffixPartial)
+		h, err := c.put(data, hash.SuffixPartial, z)
 		chunks = append(chunks, catalog.Chunk{Offset: ch.Offset, Size: ch.Size, Hash: h})
 		return err
 	})
 	if err != nil {
 		return got, err
 	}
-	n.e.Flags = catalog.FlagFile | catalog.ContentFlags(c.alg, c.compress)
+	n.e.Flags = catalog.FlagFile | catalog.ContentFlags(c.alg, z)
 	if len(chunks) > 0 {
 		n.e.Hash = hash.Hash{}
 		n.e.Flags |= catalog.FlagFileChunk
@@ -124,10 +128,17 @@ func (c *contents) processChunked(n *node, r io.Reader) (int64, error) {
 	return got, nil
 }
 
-// put compresses (unless disabled), hashes and stores one object.
-func (c *contents) put(data []byte, suffix byte) (hash.Hash, error) {
+// compressFor: files are zlib-compressed unless compression is off or
+// the file is compressed already by design (a boot pack, see package
+// bootpack: zlib over zstd would cost every reader an inflate for nothing).
+func (c *contents) compressFor(n *node) bool {
+	return c.compress && path.Base(n.e.Path) != bootpack.FileName
+}
+
+// put compresses (if compress), hashes and stores one object.
+func (c *contents) put(data []byte, suffix byte, compress bool) (hash.Hash, error) {
 	stored := data
-	if c.compress {
+	if compress {
 		stored = object.Compress(data)
 	}
 	h := hash.Sum(c.alg, stored)

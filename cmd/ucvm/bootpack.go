@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ucvm/ucvm/internal/bootpack"
+	"github.com/ucvm/ucvm/internal/cliutil"
+	"github.com/ucvm/ucvm/internal/pinlist"
+	"github.com/ucvm/ucvm/internal/reader"
+)
+
+func init() { register(newBootpackCmd) }
+
+func newBootpackCmd() *cobra.Command {
+	var f repoFlags
+	var list, accessLog, under, out string
+	c := &cobra.Command{
+		Use:   "bootpack FQRN --under OSPATH (--list FILE | --access-log FILE) --out FILE (--storage DIR | --url URL) --key KEY",
+		Short: "Build an OS's boot pack: the files its boot reads, for fast cold boots",
+		Long: `Build the boot pack of the OS tree at OSPATH of a published revision: the
+files a boot reads, with their content from that revision, in one zstd tar
+stream (docs/formats.md "Boot pack"). Put it at OSPATH/` + bootpack.FileName + ` of the
+source tree and publish again (the publisher stores it uncompressed). On the
+first boot of a snapshot, the bootloader has the client unpack it into the
+scratch disk's boot layer before the OS starts, so a cold boot reads its
+files from local disk instead of one download at a time through FUSE.
+
+The list of files is a pin list (--list, paths relative to OSPATH, # comments;
+e.g. OSPATH/.ucernvm_pinfiles) or the access log of ` + "`ucvm serve`" + ` during a
+profiling boot with an empty cache (--access-log, as for ucvm pinlist).
+Symlinks that lead to listed files in their directories are added.
+
+  ucvm bootpack os.demo.ucvm --storage /srv/storage --key keys/os.demo.ucvm.pub \
+      --under os --access-log serve.log --out osroot/os/` + bootpack.FileName + `
+  ucvm publish os.demo.ucvm --storage /srv/storage --keys keys --tag v1 osroot`,
+		Args: cobra.ExactArgs(1),
+		RunE: f.with(func(cmd *cobra.Command, r *reader.Repo, args []string) error {
+			if (list == "") == (accessLog == "") {
+				return cliutil.Usagef("give exactly one of --list FILE or --access-log FILE")
+			}
+			root := "/" + strings.Trim(under, "/")
+			paths, err := packList(cmd, r, root, list, accessLog)
+			if err != nil {
+				return err
+			}
+			return writePack(cmd, r, root, paths, out)
+		}),
+	}
+	f.add(c)
+	c.Flags().StringVar(&list, "list", "", "file with the paths to pack, relative to OSPATH, one per line")
+	c.Flags().StringVar(&accessLog, "access-log", "", "access log of ucvm serve during a profiling boot (the downloaded files are packed)")
+	c.Flags().StringVar(&under, "under", "", "OS path in the repository (required), e.g. os")
+	c.Flags().StringVar(&out, "out", "", "pack file to write (required), e.g. osroot/os/"+bootpack.FileName)
+	c.MarkFlagRequired("under")
+	c.MarkFlagRequired("out")
+	return c
+}
+
+// packList reads the paths from a list file or derives them from an access log.
+func packList(cmd *cobra.Command, r *reader.Repo, root, list, accessLog string) ([]string, error) {
+	if accessLog != "" {
+		lf, err := os.Open(accessLog)
+		if err != nil {
+			return nil, err
+		}
+		defer lf.Close()
+		fetched, err := pinlist.FetchedObjects(lf)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", accessLog, err)
+		}
+		return pinlist.Build(cmd.Context(), r, root, fetched)
+	}
+	lf, err := os.Open(list)
+	if err != nil {
+		return nil, err
+	}
+	defer lf.Close()
+	var paths []string
+	sc := bufio.NewScanner(lf)
+	for sc.Scan() {
+		if p := strings.TrimSpace(sc.Text()); p != "" && !strings.HasPrefix(p, "#") {
+			paths = append(paths, p)
+		}
+	}
+	return paths, sc.Err()
+}
+
+// writePack writes the pack next to out and renames it into place.
+func writePack(cmd *cobra.Command, r *reader.Repo, root string, paths []string, out string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".bootpack-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	errw := cmd.ErrOrStderr()
+	progress := func(done, total int) {
+		if done%25 == 0 || done == total {
+			fmt.Fprintf(errw, "\rpacking %d/%d files", done, total)
+		}
+	}
+	st, err := bootpack.Build(cmd.Context(), r, root, paths, tmp, progress)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), out)
+	}
+	fmt.Fprintln(errw)
+	if err != nil {
+		return fmt.Errorf("boot pack: %w", err)
+	}
+	fi, _ := os.Stat(out)
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d files (%.1f MB), %d symlinks, %.1f MB packed; skipped %d\n",
+		out, st.Files, float64(st.Bytes)/1e6, st.Symlinks, float64(fi.Size())/1e6, len(st.Skipped))
+	for _, s := range st.Skipped {
+		fmt.Fprintf(errw, "skipped (not a plain regular file in the revision): %s\n", s)
+	}
+	return nil
+}

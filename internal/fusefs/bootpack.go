@@ -1,0 +1,176 @@
+package fusefs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ucvm/ucvm/internal/bootpack"
+	"github.com/ucvm/ucvm/internal/reader"
+)
+
+// ErrNoBootPack: the mounted revision has no boot pack at that path.
+var ErrNoBootPack = errors.New("the mounted revision has no boot pack there")
+
+// streamer is implemented by trees that can hand out verified content
+// without caching it (reader.Repo).
+type streamer interface {
+	Stream(ctx context.Context, n *Node, fn func([]byte) error) error
+}
+
+// ApplyBootPack unpacks the boot pack at packPath (a repository path, e.g.
+// /os/.ucvm_bootpack) into the boot layer of the mounted revision, unless
+// that layer exists. Members are copied only where they match the
+// revision (see package bootpack); the layer appears complete or not at
+// all, as one written at shutdown.
+func (f *FS) ApplyBootPack(ctx context.Context, packPath string) (BootLayerInfo, error) {
+	dir := f.cfg.BootLayerDir
+	if dir == "" {
+		return BootLayerInfo{}, ErrNoBootLayer
+	}
+	f.layerMu.Lock()
+	defer f.layerMu.Unlock()
+	s := f.acquire()
+	defer f.releaseSnap(s)
+	name := s.info.RootHash.String()
+	info := BootLayerInfo{Dir: filepath.Join(dir, name), RootHash: name, Created: time.Now().UTC()}
+	if _, err := os.Stat(info.Dir); err == nil {
+		info.Existed = true
+		return info, nil
+	}
+	st, ok := s.tree.(streamer)
+	if !ok {
+		return info, errors.New("boot pack: this mount cannot stream content")
+	}
+	n, err := s.tree.Lookup(ctx, packPath)
+	if errors.Is(err, reader.ErrNotFound) || errors.Is(err, fs.ErrNotExist) || err == nil && !n.IsRegular() {
+		return info, fmt.Errorf("%w: %s", ErrNoBootPack, packPath)
+	} else if err != nil {
+		return info, fmt.Errorf("boot pack: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return info, fmt.Errorf("boot layer: %w", err)
+	}
+	tmp := filepath.Join(dir, ".tmp-"+name)
+	_ = os.RemoveAll(tmp)
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return info, fmt.Errorf("boot layer: %w", err)
+	}
+	w := &layerWriter{f: f, s: s, root: tmp, dirs: map[string]*Node{"": s.root}, info: &info}
+	t0 := time.Now()
+	err = w.unpack(ctx, st, n, path.Dir(packPath))
+	t1 := time.Now()
+	if err == nil {
+		err = w.finish()
+	}
+	if err == nil {
+		err = publishLayer(tmp, info)
+	}
+	t2 := time.Now()
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return info, fmt.Errorf("boot pack %s: %w", packPath, err)
+	}
+	if f.record != nil {
+		f.record.stop() // the revision has its layer now
+	}
+	f.log.Info("boot pack unpacked", "dir", info.Dir, "files", info.Files, "bytes", info.Bytes,
+		"symlinks", info.Symlinks, "skipped", info.Skipped, "unpack_s", t1.Sub(t0).Seconds(), "sync_s", t2.Sub(t1).Seconds())
+	return info, nil
+}
+
+// unpack streams the verified pack through the zstd and tar readers into
+// the layer. Only verified objects reach the readers (reader.Stream).
+func (w *layerWriter) unpack(ctx context.Context, st streamer, n *Node, base string) error {
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pw.CloseWithError(st.Stream(ctx, n, func(b []byte) error {
+			_, err := pw.Write(b)
+			return err
+		}))
+	}()
+	defer func() { pr.Close(); <-done }() // an early stop unblocks the writer
+	br, err := bootpack.NewReader(pr)
+	if err != nil {
+		return err
+	}
+	defer br.Close()
+	for {
+		m, err := br.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := w.addPacked(ctx, path.Join(base, m.Name), m, br); err != nil {
+			return fmt.Errorf("%s: %w", m.Name, err)
+		}
+	}
+}
+
+// addPacked copies one member if the revision has the same thing at p.
+func (w *layerWriter) addPacked(ctx context.Context, p string, m bootpack.Member, content io.Reader) error {
+	e, err := w.s.tree.Lookup(ctx, p)
+	if err != nil || e.HasXattrs || !w.matches(ctx, e, m) {
+		w.info.Skipped++
+		return nil
+	}
+	if err := w.ensureDir(ctx, path.Dir(p)); err != nil {
+		return err
+	}
+	if m.IsLink {
+		if err := os.Symlink(e.Symlink, w.root+p); errors.Is(err, fs.ErrExist) {
+			w.info.Skipped++
+			return nil
+		} else if err != nil {
+			return err
+		}
+		w.info.Symlinks++
+		return w.setAttrs(w.root+p, e, true)
+	}
+	var sf unix.Statfs_t
+	if err := unix.Statfs(w.root, &sf); err == nil && int64(sf.Bavail)*sf.Bsize < m.Size+layerReserve {
+		return fmt.Errorf("%w: %d MB free", errNoSpace, int64(sf.Bavail)*sf.Bsize>>20)
+	}
+	out, err := os.OpenFile(w.root+p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		w.info.Skipped++
+		return nil
+	} else if err != nil {
+		return err
+	}
+	_, err = io.CopyN(out, content, m.Size)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	w.info.Files++
+	w.info.Bytes += m.Size
+	return w.setAttrs(w.root+p, e, false)
+}
+
+// matches reports whether the revision's entry is what the member copies.
+func (w *layerWriter) matches(ctx context.Context, e *Node, m bootpack.Member) bool {
+	if m.IsLink {
+		return e.IsSymlink() && e.Symlink == m.Link && !strings.Contains(e.Symlink, "$(")
+	}
+	if !e.IsRegular() || e.LinkCount() > 1 || e.Size != m.Size {
+		return false
+	}
+	chunks, err := w.s.tree.Chunks(ctx, e)
+	return err == nil && bootpack.Identity(e.Hash, chunks) == m.ID
+}
