@@ -25,7 +25,7 @@ func newBootpackCmd() *cobra.Command {
 		Short: "Build an OS's boot pack: the files its boot reads, for fast cold boots",
 		Long: `Build the boot pack of the OS tree at OSPATH of a published revision: the
 files a boot reads, with their content from that revision, in one zstd tar
-stream (docs/formats.md "Boot pack"). Put it at OSPATH/` + bootpack.FileName + ` of the
+stream (docs/format.md "Boot pack"). Put it at OSPATH/` + bootpack.FileName + ` of the
 source tree and publish again (the publisher stores it uncompressed). On the
 first boot of a snapshot, the bootloader has the client unpack it into the
 scratch disk's boot layer before the OS starts, so a cold boot reads its
