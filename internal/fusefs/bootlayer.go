@@ -125,11 +125,12 @@ func publishLayer(tmp string, info BootLayerInfo) error {
 }
 
 type layerWriter struct {
-	f    *FS
-	s    *snapshot
-	root string
-	dirs map[string]*Node // created directories by repository path
-	info *BootLayerInfo
+	f       *FS
+	s       *snapshot
+	root    string
+	dirs    map[string]*Node // created directories by repository path
+	info    *BootLayerInfo
+	copyBuf []byte // unpack's copy buffer
 }
 
 func (w *layerWriter) write(ctx context.Context, read, missing []string) error {
