@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/ucvm/ucvm/internal/bootpack"
+	"github.com/ucvm/ucvm/internal/cvmfs/keys"
+	"github.com/ucvm/ucvm/internal/reader"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -84,6 +87,7 @@ type osRepo struct {
 	storage, keys string
 	srv           *httptest.Server
 	pack          map[string][]byte
+	bootList      []string // publish: also a boot pack of these files
 	hits, bytes   *counter
 	down          bool // server stopped: the guest cannot reach it
 }
@@ -171,6 +175,42 @@ func (r *osRepo) publish(t testing.TB, tag, release string) {
 	write(".ucernvm_bootstrap", "echo \"UCVM-BOOTSTRAP root=$1 src=$UCONTEXT_SRC\"\n", 0o644)
 	if _, err := publish.Publish(context.Background(), publish.Options{FQRN: fqrn, Storage: r.storage, Keys: r.keys,
 		Source: src, Tag: tag, Workers: 2, Progress: nil}); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.bootList) > 0 {
+		r.addBootPack(t, src, tag)
+	}
+}
+
+// addBootPack packs r.bootList from the revision just published and
+// publishes the tree again with the pack, under the same tag.
+func (r *osRepo) addBootPack(t testing.TB, src, tag string) {
+	t.Helper()
+	masters, err := keys.LoadPublic(filepath.Join(r.keys, fqrn+".pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := reader.NewDirCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := reader.Open(context.Background(), reader.Options{FQRN: fqrn, Source: reader.DirSource{Dir: r.storage}, Cache: c, MasterKeys: masters, Tag: tag})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	f, err := os.Create(filepath.Join(src, osPath, bootpack.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bootpack.Build(context.Background(), rd, osPath, r.bootList, f, nil)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		_, err = publish.Publish(context.Background(), publish.Options{FQRN: fqrn, Storage: r.storage, Keys: r.keys, Source: src, Tag: tag, Workers: 2})
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -12,7 +12,8 @@ import (
 // TestLifecycle: first boot partitions and formats an empty sparse disk
 // and reaches the OS init; the second boot mounts the same pinned snapshot
 // although a newer revision was published, and a file written in the OS
-// survived; a forced tag moves to the new revision; with the server gone
+// survived; a forced tag moves to the new revision, whose boot pack is
+// unpacked as its boot layer before the OS starts; with the server gone
 // the pinned snapshot boots from the cache.
 func TestLifecycle(t *testing.T) {
 	requireVM(t)
@@ -41,6 +42,8 @@ func TestLifecycle(t *testing.T) {
 	waitOff(t, vm)
 	hits1 := r.hits.get()
 
+	// v2 ships a boot pack: the first boot of that snapshot unpacks it
+	r.bootList = []string{"bin/busybox", "sbin/init", "etc/release", "usr/tool"}
 	r.publish(t, "v2", "release-2-newer")
 	vm = bootVM(t, r, vmOpts{disks: drives, append: "ucvmtest.forcetag=v2", e2fs: true})
 	m = marker(t, vm, `UCVM-OS-INIT release=(\S+) snapshot=([0-9a-f]{40})`)
@@ -65,8 +68,9 @@ func TestLifecycle(t *testing.T) {
 	}
 	newPin := m[2]
 	marker(t, vm, `UCVM-PERSIST 3`)
-	if l := marker(t, vm, `UCVM-LOWER (\S*)`)[1]; l != "lowerdir=/root.ro/"+osPath {
-		t.Errorf("boot of a new snapshot: %s, want the repository alone", l)
+	marker(t, vm, `Unpacking the boot pack\.\.\. 4 files, 1 symlinks`)
+	if l := marker(t, vm, `UCVM-LOWER (\S*)`)[1]; l != "lowerdir=/root.rw/bootlayer/"+newPin+"/"+osPath+":/root.ro/"+osPath {
+		t.Errorf("first boot of a snapshot with a boot pack: %s, want the unpacked layer above the repository", l)
 	}
 	waitOff(t, vm)
 
