@@ -80,29 +80,38 @@ func (f *FS) WriteBootLayer(ctx context.Context) (BootLayerInfo, error) {
 	if len(read)+len(missing) == 0 {
 		return info, ErrNothingRecorded
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return info, fmt.Errorf("boot layer: %w", err)
-	}
-	tmp := filepath.Join(dir, ".tmp-"+name)
-	_ = os.RemoveAll(tmp)
-	if err := os.Mkdir(tmp, 0o700); err != nil {
-		return info, fmt.Errorf("boot layer: %w", err)
-	}
-	w := &layerWriter{f: f, s: s, root: tmp, dirs: map[string]*Node{"": s.root}, info: &info}
-	err := w.write(ctx, read, missing)
-	if err == nil {
-		err = w.finish()
-	}
-	if err == nil {
-		err = publishLayer(tmp, info)
-	}
-	if err != nil {
-		_ = os.RemoveAll(tmp)
+	if err := f.buildLayer(s, &info, func(w *layerWriter) error { return w.write(ctx, read, missing) }); err != nil {
 		return info, fmt.Errorf("boot layer %s: %w", name, err)
 	}
 	f.log.Info("boot layer written", "dir", info.Dir, "files", info.Files, "bytes", info.Bytes,
 		"symlinks", info.Symlinks, "whiteouts", info.Whiteouts, "skipped", info.Skipped)
 	return info, nil
+}
+
+// buildLayer writes the layer info.Dir under a temporary name with fill,
+// gives its directories their attributes and publishes it; on failure
+// nothing is left.
+func (f *FS) buildLayer(s *snapshot, info *BootLayerInfo, fill func(*layerWriter) error) error {
+	if err := os.MkdirAll(filepath.Dir(info.Dir), 0o755); err != nil {
+		return err
+	}
+	tmp := filepath.Join(filepath.Dir(info.Dir), ".tmp-"+info.RootHash)
+	_ = os.RemoveAll(tmp)
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return err
+	}
+	w := &layerWriter{f: f, s: s, root: tmp, dirs: map[string]*Node{"": s.root}, info: info}
+	err := fill(w)
+	if err == nil {
+		err = w.finish()
+	}
+	if err == nil {
+		err = publishLayer(tmp, *info)
+	}
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+	}
+	return err
 }
 
 // publishLayer flushes the layer to disk, renames it into place and

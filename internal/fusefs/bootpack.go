@@ -57,34 +57,16 @@ func (f *FS) ApplyBootPack(ctx context.Context, packPath string) (BootLayerInfo,
 	} else if err != nil {
 		return info, fmt.Errorf("boot pack: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return info, fmt.Errorf("boot layer: %w", err)
-	}
-	tmp := filepath.Join(dir, ".tmp-"+name)
-	_ = os.RemoveAll(tmp)
-	if err := os.Mkdir(tmp, 0o700); err != nil {
-		return info, fmt.Errorf("boot layer: %w", err)
-	}
-	w := &layerWriter{f: f, s: s, root: tmp, dirs: map[string]*Node{"": s.root}, info: &info}
 	t0 := time.Now()
-	err = w.unpack(ctx, st, n, path.Dir(packPath))
-	t1 := time.Now()
-	if err == nil {
-		err = w.finish()
-	}
-	if err == nil {
-		err = publishLayer(tmp, info)
-	}
-	t2 := time.Now()
+	err = f.buildLayer(s, &info, func(w *layerWriter) error { return w.unpack(ctx, st, n, path.Dir(packPath)) })
 	if err != nil {
-		_ = os.RemoveAll(tmp)
 		return info, fmt.Errorf("boot pack %s: %w", packPath, err)
 	}
 	if f.record != nil {
 		f.record.stop() // the revision has its layer now
 	}
 	f.log.Info("boot pack unpacked", "dir", info.Dir, "files", info.Files, "bytes", info.Bytes,
-		"symlinks", info.Symlinks, "skipped", info.Skipped, "unpack_s", t1.Sub(t0).Seconds(), "sync_s", t2.Sub(t1).Seconds())
+		"symlinks", info.Symlinks, "skipped", info.Skipped, "seconds", time.Since(t0).Seconds())
 	return info, nil
 }
 
