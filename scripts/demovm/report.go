@@ -36,14 +36,14 @@ func (d *demo) report() error {
 	default:
 		fmt.Println("   warm cache (scratch disk of an earlier run)")
 	}
-	return nil
+	return d.bootPack()
 }
 
 func dirSize(root string) (int64, int) {
 	var total int64
 	n := 0
 	filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
-		if err == nil && e.Type().IsRegular() {
+		if err == nil && e.Type().IsRegular() && e.Name() != packName {
 			if info, err := e.Info(); err == nil {
 				total += info.Size()
 				n++

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// packName is the boot pack's name in the OS tree (internal/bootpack).
+const packName = ".ucvm_bootpack"
+
+// bootPack, after a cold boot of an OS tree without a boot pack, does
+// what an OS maintainer would: packs the files that boot downloaded (the
+// server's access log) and publishes the tree again with the pack, so
+// that later cold boots (-fresh, bench/boot) unpack it instead of fetching
+// file by file (docs/bootloader.md "Boot pack").
+func (d *demo) bootPack() error {
+	out := d.path("osroot", "os", packName)
+	if !d.res.cold || exists(out) {
+		return nil
+	}
+	say("boot pack for later cold boots (from this boot's downloads)")
+	if err := d.run(d.o.ucvm, "bootpack", d.fqrn, "--storage", d.path("storage"), "--key", d.path("keys", d.fqrn+".pub"),
+		"--tag", d.tag, "--under", "os", "--access-log", d.serveLog, "--out", out); err != nil {
+		os.Remove(out)
+		return fmt.Errorf("boot pack: %w", err)
+	}
+	return d.publish()
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
