@@ -71,10 +71,9 @@ func (f *FS) WriteBootLayer(ctx context.Context) (BootLayerInfo, error) {
 	read, missing := f.record.stop()
 	s := f.acquire()
 	defer f.releaseSnap(s)
-	name := s.info.RootHash.String()
-	info := BootLayerInfo{Dir: filepath.Join(dir, name), RootHash: name, Created: time.Now().UTC()}
-	if _, err := os.Stat(info.Dir); err == nil {
-		info.Existed = true
+	info := newLayerInfo(dir, s)
+	name := info.RootHash
+	if info.Existed {
 		return info, nil
 	}
 	if len(read)+len(missing) == 0 {
@@ -86,6 +85,17 @@ func (f *FS) WriteBootLayer(ctx context.Context) (BootLayerInfo, error) {
 	f.log.Info("boot layer written", "dir", info.Dir, "files", info.Files, "bytes", info.Bytes,
 		"symlinks", info.Symlinks, "whiteouts", info.Whiteouts, "skipped", info.Skipped)
 	return info, nil
+}
+
+// newLayerInfo describes the layer of snapshot s in dir; Existed is set
+// when it is there already.
+func newLayerInfo(dir string, s *snapshot) BootLayerInfo {
+	name := s.info.RootHash.String()
+	info := BootLayerInfo{Dir: filepath.Join(dir, name), RootHash: name, Created: time.Now().UTC()}
+	if _, err := os.Stat(info.Dir); err == nil {
+		info.Existed = true
+	}
+	return info
 }
 
 // buildLayer writes the layer info.Dir under a temporary name with fill,

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -41,10 +40,8 @@ func (f *FS) ApplyBootPack(ctx context.Context, packPath string) (BootLayerInfo,
 	defer f.layerMu.Unlock()
 	s := f.acquire()
 	defer f.releaseSnap(s)
-	name := s.info.RootHash.String()
-	info := BootLayerInfo{Dir: filepath.Join(dir, name), RootHash: name, Created: time.Now().UTC()}
-	if _, err := os.Stat(info.Dir); err == nil {
-		info.Existed = true
+	info := newLayerInfo(dir, s)
+	if info.Existed {
 		return info, nil
 	}
 	st, ok := s.tree.(streamer)
