@@ -41,6 +41,11 @@ func BootLayerLower(dir, rootHash, osPath string) string {
 	return lower
 }
 
+// clientSocket is the control socket of the OS repository's client.
+func (b *Boot) clientSocket() string {
+	return fusefs.SocketPath(filepath.Join(RootRW, DirCache, b.repo.FQRN), b.repo.FQRN)
+}
+
 // useBootLayer reports whether the boot layer is enabled (ucvm.bootlayer=off
 // disables it: no layer is used or recorded).
 func (b *Boot) useBootLayer() bool { return b.Cmd.Get("ucvm.bootlayer") != "off" }
@@ -63,7 +68,7 @@ func (b *Boot) stepBootPack() {
 	}
 	b.Con.Start("Unpacking the boot pack...")
 	start := time.Now()
-	sock := fusefs.SocketPath(filepath.Join(RootRW, DirCache, b.repo.FQRN), b.repo.FQRN)
+	sock := b.clientSocket()
 	out, err := fusefs.Talk(sock, "bootpack "+rel, 5*time.Minute)
 	b.logf("cvmfs", "boot pack %s: %.2f s, error %v\n%s", rel, time.Since(start).Seconds(), err, out)
 	if err != nil {

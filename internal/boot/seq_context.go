@@ -173,7 +173,7 @@ func (b *Boot) saveLogs() {
 // hundred ms under emulation), else the allocated bytes below the cache.
 func (b *Boot) cacheBytes() int64 {
 	if b.mounted != nil && b.repo.FQRN != "" {
-		sock := fusefs.SocketPath(filepath.Join(RootRW, DirCache, b.repo.FQRN), b.repo.FQRN)
+		sock := b.clientSocket()
 		if out, err := fusefs.Talk(sock, "cache usage", 2*time.Second); err == nil {
 			for _, l := range strings.Split(out, "\n") {
 				if v, ok := strings.CutPrefix(l, "used "); ok {

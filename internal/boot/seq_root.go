@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ucvm/ucvm/internal/fusefs"
 	"github.com/ucvm/ucvm/internal/userdata"
 )
 
@@ -186,7 +185,7 @@ func (b *Boot) stepHotfixes() {
 	}
 	if b.mounted != nil {
 		_ = writeAtomic(filepath.Join(NewRoot, ".cvmfs_pids"), []byte(strconv.Itoa(b.mounted.PID)+"\n"), 0o644)
-		sock := fusefs.SocketPath(filepath.Join(RootRW, DirCache, b.repo.FQRN), b.repo.FQRN)
+		sock := b.clientSocket()
 		if err := PrepareShutdown(ShutdownDir, b.mounted.PID, sock); err != nil {
 			b.Con.Warn("%v", err)
 		}
@@ -237,7 +236,7 @@ func (b *Boot) stepPinfiles() {
 		b.Con.Fail()
 		return
 	}
-	sock := fusefs.SocketPath(filepath.Join(cacheDir, b.repo.FQRN), b.repo.FQRN)
+	sock := b.clientSocket()
 	cmd := exec.Command("/proc/self/exe", staged, sock, b.repo.OSPath, filepath.Join(cacheDir, "pinned"))
 	cmd.Args[0] = PinArgv0
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -20,6 +20,10 @@ import (
 // ErrNoBootPack: the mounted revision has no boot pack at that path.
 var ErrNoBootPack = errors.New("the mounted revision has no boot pack there")
 
+// ErrPackStale: no member of the pack matches the mounted revision; no
+// layer is written, so the boot records one as without a pack.
+var ErrPackStale = errors.New("no member of the boot pack matches the mounted revision")
+
 // streamer is implemented by trees that can hand out verified content
 // without caching it (reader.Repo).
 type streamer interface {
@@ -55,7 +59,15 @@ func (f *FS) ApplyBootPack(ctx context.Context, packPath string) (BootLayerInfo,
 		return info, fmt.Errorf("boot pack: %w", err)
 	}
 	t0 := time.Now()
-	err = f.buildLayer(s, &info, func(w *layerWriter) error { return w.unpack(ctx, st, n, path.Dir(packPath)) })
+	err = f.buildLayer(s, &info, func(w *layerWriter) error {
+		if err := w.unpack(ctx, st, n, path.Dir(packPath)); err != nil {
+			return err
+		}
+		if info.Files+info.Symlinks == 0 {
+			return ErrPackStale // an empty layer would stop the recording for good
+		}
+		return nil
+	})
 	if err != nil {
 		return info, fmt.Errorf("boot pack %s: %w", packPath, err)
 	}

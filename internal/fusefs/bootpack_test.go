@@ -137,3 +137,34 @@ func openStorage(t *testing.T, p *pubRepo) *reader.Repo {
 	t.Cleanup(func() { r.Close() })
 	return r
 }
+
+// TestBootPackAllStale: a pack none of whose members matches the revision
+// writes no layer, and the mount still records one (an empty layer would
+// stop that for good).
+func TestBootPackAllStale(t *testing.T) {
+	p := newPubRepo(t)
+	p.write("os/etc/conf", "revision 1\n")
+	p.publish("", 0)
+	var buf bytes.Buffer
+	_, err := bootpack.Build(context.Background(), openStorage(t, p), "/os", []string{"etc/conf"}, &buf, nil)
+	mustNo(t, err)
+	p.write("os/"+bootpack.FileName, buf.String())
+	p.write("os/etc/conf", "revision 2, changed\n")
+	p.publish("", 0)
+
+	srv := newRepoServer(t, pubFQRN, p.storage)
+	e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
+	layers := filepath.Join(t.TempDir(), "bootlayer")
+	e.cfg.BootLayerDir = layers
+	mnt, m := e.mount(t)
+	if _, err := m.Command("bootpack /os/" + bootpack.FileName); !errors.Is(err, fusefs.ErrPackStale) {
+		t.Fatalf("stale pack: %v", err)
+	}
+	if ents, _ := os.ReadDir(layers); len(ents) != 0 {
+		t.Fatalf("%d entries left in the layer directory", len(ents))
+	}
+	readFile(t, filepath.Join(mnt, "os/etc/conf"))
+	if out, err := m.Command("bootlayer"); err != nil || !strings.Contains(out, "files 1\n") {
+		t.Fatalf("recorded layer after a stale pack: %q %v", out, err)
+	}
+}
