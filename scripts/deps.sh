@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(qemu-system-x86 qemu-utils fuse3 squid isolinux syslinux syslinux-common
       syslinux-utils mtools dosfstools xorriso ovmf busybox-static kmod cpio zstd lz4
-      xz-utils e2fsprogs mmdebstrap zlib1g-dev openssl ca-certificates gcc
+      xz-utils e2fsprogs erofs-utils mmdebstrap zlib1g-dev openssl ca-certificates gcc
       grub-efi-amd64-bin grub-common)
 need=()
 for p in "${pkgs[@]}"; do

@@ -24,12 +24,19 @@ func newBootpackCmd() *cobra.Command {
 		Use:   "bootpack FQRN --under OSPATH (--list FILE | --access-log FILE) --out FILE (--storage DIR | --url URL) --key KEY",
 		Short: "Build an OS's boot pack: the files its boot reads, for fast cold boots",
 		Long: `Build the boot pack of the OS tree at OSPATH of a published revision: the
-files a boot reads, with their content from that revision, in one zstd tar
-stream (docs/format.md "Boot pack"). Put it at OSPATH/` + bootpack.FileName + ` of the
-source tree and publish again (the publisher stores it uncompressed). On the
-first boot of a snapshot, the bootloader has the client unpack it into the
-scratch disk's boot layer before the OS starts, so a cold boot reads its
-files from local disk instead of one download at a time through FUSE.
+files a boot reads, with their content and attributes from that revision, as
+a compressed EROFS image with a manifest (docs/format.md "Boot pack"). Put it
+at OSPATH/` + bootpack.FileName + ` of the source tree and publish again (the publisher
+stores it uncompressed). On the first boot of a snapshot, the bootloader has
+the client copy the image to the scratch disk and mounts it above the
+repository before the OS starts, so a cold boot reads its files from local
+disk instead of one download at a time through FUSE.
+
+The pack is used only when every file, symlink and directory in it is exactly
+what the booted snapshot has: build it again after each publication that
+changes one of them (the demo does it after every publication). Needs
+mkfs.erofs (Debian: erofs-utils) and, to give the image the repository's file
+owners, root.
 
 The list of files is a pin list (--list, paths relative to OSPATH, # comments;
 e.g. OSPATH/.ucernvm_pinfiles) or the access log of ` + "`ucvm serve`" + ` during a
@@ -101,7 +108,7 @@ func writePack(cmd *cobra.Command, r *reader.Repo, root string, paths []string, 
 	errw := cmd.ErrOrStderr()
 	progress := func(done, total int) {
 		if done%25 == 0 || done == total {
-			fmt.Fprintf(errw, "\rpacking %d/%d files", done, total)
+			fmt.Fprintf(errw, "\rstaging %d/%d files", done, total)
 		}
 	}
 	st, err := bootpack.Build(cmd.Context(), r, root, paths, tmp, progress)
@@ -122,8 +129,8 @@ func writePack(cmd *cobra.Command, r *reader.Repo, root string, paths []string, 
 		return fmt.Errorf("boot pack: %w", err)
 	}
 	fi, _ := os.Stat(out)
-	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d files (%.1f MB), %d symlinks, %.1f MB packed; skipped %d\n",
-		out, st.Files, float64(st.Bytes)/1e6, st.Symlinks, float64(fi.Size())/1e6, len(st.Skipped))
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d files (%.1f MB), %d symlinks, %d directories; %.1f MB image, %.1f MB pack; skipped %d\n",
+		out, st.Files, float64(st.Bytes)/1e6, st.Symlinks, st.Dirs, float64(st.ImageBytes)/1e6, float64(fi.Size())/1e6, len(st.Skipped))
 	for _, s := range st.Skipped {
 		fmt.Fprintf(errw, "skipped (not a plain regular file in the revision): %s\n", s)
 	}

@@ -51,10 +51,11 @@ func (b *Boot) clientSocket() string {
 func (b *Boot) useBootLayer() bool { return b.Cmd.Get("ucvm.bootlayer") != "off" }
 
 // stepBootPack: on the first boot of a snapshot (no boot layer yet), if
-// the OS tree carries a boot pack (bootpack.FileName), the client unpacks
-// it into the snapshot's boot layer before the overlay root is mounted, so
-// a cold boot reads its boot files from the scratch disk as a warm one
-// does. ucvm.bootpack=off skips it. A failure costs only the speed-up.
+// the OS tree carries a boot pack (bootpack.FileName), the client writes
+// its image into the snapshot's boot layer before the overlay root is
+// mounted (stepRoot mounts it), so a cold boot reads its boot files from
+// the scratch disk as a warm one does. ucvm.bootpack=off skips it. A
+// failure costs only the speed-up.
 func (b *Boot) stepBootPack() {
 	if b.repo.BootLayer == "" || b.mounted == nil || b.Cmd.Get("ucvm.bootpack") == "off" {
 		return
@@ -66,7 +67,7 @@ func (b *Boot) stepBootPack() {
 	if !exists(filepath.Join(RootRO, rel)) {
 		return
 	}
-	b.Con.Start("Unpacking the boot pack...")
+	b.Con.Start("Loading the boot pack...")
 	start := time.Now()
 	sock := b.clientSocket()
 	out, err := fusefs.Talk(sock, "bootpack "+rel, 5*time.Minute)
@@ -79,8 +80,8 @@ func (b *Boot) stepBootPack() {
 	b.Con.Result("%s", packResult(out))
 }
 
-// packResult turns the client's answer (dir, files, bytes, ...) into
-// "N files, M MB".
+// packResult turns the client's answer (dir, files, bytes, image_bytes,
+// ...) into "N files, M symlinks, X MB in a Y MB image (bytes B)".
 func packResult(out string) string {
 	kv := map[string]string{}
 	for _, l := range strings.Split(out, "\n") {
@@ -92,7 +93,8 @@ func packResult(out string) string {
 		return "exists"
 	}
 	mb, _ := strconv.ParseFloat(kv["bytes"], 64)
-	return fmt.Sprintf("%s files, %s symlinks, %.1f MB (bytes %s)", kv["files"], kv["symlinks"], mb/1e6, kv["bytes"])
+	img, _ := strconv.ParseFloat(kv["image_bytes"], 64)
+	return fmt.Sprintf("%s files, %s symlinks, %.1f MB in a %.1f MB image (bytes %s)", kv["files"], kv["symlinks"], mb/1e6, img/1e6, kv["bytes"])
 }
 
 // writeBootLayer asks the client (through its control socket, reached by

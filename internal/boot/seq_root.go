@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ucvm/ucvm/internal/userdata"
 )
 
@@ -106,11 +108,19 @@ func (b *Boot) stepRoot() {
 	err := errors.New("no boot layer")
 	if layer != "" {
 		b.logf("cvmfs", "boot layer %s", layer)
-		if err = MountOverlay(layer+":"+lower, RootRW, NewRoot); err != nil {
+		dir := filepath.Join(b.repo.BootLayer, b.mounted.RootHash)
+		image, ierr := mountLayerImage(dir, layer)
+		if err = ierr; err == nil {
+			err = MountOverlay(layer+":"+lower, RootRW, NewRoot)
+		}
+		if err != nil {
 			// a damaged layer must not stop the boot: drop it (the next
 			// shutdown writes a new one) and mount the repository alone
 			b.Con.Warn("boot layer not usable, removed: %v", err)
-			_ = os.RemoveAll(filepath.Join(b.repo.BootLayer, b.mounted.RootHash))
+			if image && ierr == nil {
+				_ = unix.Unmount(layer, unix.MNT_DETACH)
+			}
+			_ = os.RemoveAll(dir)
 		}
 	}
 	if err != nil {

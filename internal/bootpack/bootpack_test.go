@@ -1,20 +1,27 @@
 package bootpack
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
-	"io"
+	"os"
+	"os/exec"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/catalog"
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 	"github.com/ucvm/ucvm/internal/reader"
+	"golang.org/x/sys/unix"
 )
+
+var jsonMarshal = json.Marshal
 
 // memSource is an in-memory tree (Source) for building packs in tests.
 type memSource struct {
@@ -26,13 +33,21 @@ func newMemSource() *memSource {
 	return &memSource{nodes: map[string]*reader.Node{"/os": {Entry: catalog.Entry{Path: "/os", Mode: catalog.ModeDir | 0o755}}}, content: map[string]string{}}
 }
 
+func (m *memSource) dirs(p string) {
+	for d := path.Dir(p); m.nodes[d] == nil; d = path.Dir(d) {
+		m.nodes[d] = &reader.Node{Entry: catalog.Entry{Path: d, Name: path.Base(d), Mode: catalog.ModeDir | 0o755, Mtime: 1_600_000_000}}
+	}
+}
+
 func (m *memSource) file(p, content string) {
+	m.dirs(p)
 	m.nodes[p] = &reader.Node{Entry: catalog.Entry{Path: p, Name: path.Base(p), Mode: catalog.ModeRegular | 0o644,
-		Size: int64(len(content)), Hash: hash.Sum(hash.SHA1, []byte(content))}}
+		Size: int64(len(content)), Mtime: 1_700_000_000, MtimeNs: 123456789, UID: 12, GID: 34, Hash: hash.Sum(hash.SHA1, []byte(content))}}
 	m.content[p] = content
 }
 
 func (m *memSource) link(p, target string) {
+	m.dirs(p)
 	m.nodes[p] = &reader.Node{Entry: catalog.Entry{Path: p, Name: path.Base(p), Mode: catalog.ModeSymlink | 0o777, Symlink: target}}
 }
 
@@ -64,55 +79,93 @@ func (m *memSource) Open(_ context.Context, n *reader.Node) (reader.File, error)
 
 func (m *memSource) Chunks(context.Context, *reader.Node) ([]catalog.Chunk, error) { return nil, nil }
 
-// TestBuildRead: files in list order, then the symlinks that lead to
-// them (a chain of two); missing paths and directories are skipped; a
-// reader gives back names, identities and contents.
+// TestBuildRead: the manifest lists the files, the symlinks that lead to
+// them (a chain of two) and the directories above them, with the
+// revision's attributes; missing paths and directories are skipped.
 func TestBuildRead(t *testing.T) {
+	needMkfs(t)
 	src := newMemSource()
 	src.file("/os/usr/lib/libx.so.1.2", strings.Repeat("lib", 1000))
 	src.link("/os/usr/lib/libx.so.1", "libx.so.1.2")
 	src.link("/os/usr/lib/libx.so", "libx.so.1")
 	src.link("/os/usr/lib/other", "/elsewhere")
 	src.file("/os/etc/conf", "key=value\n")
+	src.nodes["/os/etc/conf"].Mode = catalog.ModeRegular | 0o4751
 	var buf bytes.Buffer
 	st, err := Build(context.Background(), src, "os", []string{"etc/conf", "usr/lib/libx.so.1.2", "etc/missing", "/etc/conf", "usr"}, &buf, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Files != 2 || st.Symlinks != 2 || len(st.Skipped) != 2 || st.Bytes != 3010 {
+	if st.Files != 2 || st.Symlinks != 2 || st.Dirs != 4 || len(st.Skipped) != 2 || st.Bytes != 3010 {
 		t.Fatalf("stats %+v", st)
 	}
-	r, err := NewReader(&buf)
+	r := bytes.NewReader(buf.Bytes())
+	m, err := ReadHeader(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
 	var got []string
-	for {
-		m, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m.IsLink {
-			got = append(got, m.Name+" -> "+m.Link)
-			continue
-		}
-		b, err := io.ReadAll(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := src.nodes["/os/"+m.Name]
-		if string(b) != src.content["/os/"+m.Name] || m.ID != want.Hash.String() || m.Size != want.Size {
-			t.Fatalf("%s: content or identity differs (id %s)", m.Name, m.ID)
-		}
-		got = append(got, m.Name)
+	for _, e := range m.Entries {
+		got = append(got, e.Path+":"+e.Type+e.Target)
 	}
-	want := "etc/conf usr/lib/libx.so.1.2 usr/lib/libx.so.1 -> libx.so.1.2 usr/lib/libx.so -> libx.so.1"
+	want := ".:dir etc:dir etc/conf:file usr:dir usr/lib:dir usr/lib/libx.so:symlinklibx.so.1 usr/lib/libx.so.1:symlinklibx.so.1.2 usr/lib/libx.so.1.2:file"
 	if strings.Join(got, " ") != want {
-		t.Fatalf("members %q\nwant    %q", strings.Join(got, " "), want)
+		t.Fatalf("entries %q\nwant    %q", strings.Join(got, " "), want)
+	}
+	conf := m.Entries[2]
+	if conf.Mode != 0o4751 || conf.UID != 12 || conf.GID != 34 || conf.Mtime != 1_700_000_000 || conf.MtimeNs != 123456789 ||
+		conf.ID != src.nodes["/os/etc/conf"].Hash.String() || conf.Size != 10 {
+		t.Fatalf("etc/conf entry %+v", conf)
+	}
+	image := buf.Bytes()[len(buf.Bytes())-r.Len():]
+	if err := CheckImage(image); err != nil || int64(len(image)) != st.ImageBytes {
+		t.Fatalf("image: %v (%d bytes, stats %d)", err, len(image), st.ImageBytes)
+	}
+	checkMounted(t, image, m, src)
+}
+
+// checkMounted mounts the image (as root, with the kernel's erofs) and
+// compares every object with the manifest and the source.
+func checkMounted(t *testing.T, image []byte, m Manifest, src *memSource) {
+	if os.Geteuid() != 0 {
+		t.Log("not root: the image is not mounted")
+		return
+	}
+	dir := t.TempDir()
+	img, mnt := filepath.Join(dir, ImageName), filepath.Join(dir, "mnt")
+	os.WriteFile(img, image, 0o644)
+	os.Mkdir(mnt, 0o755)
+	if out, err := exec.Command("mount", "-o", "loop,ro", "-t", "erofs", img, mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount erofs here: %v %s", err, out)
+	}
+	defer exec.Command("umount", mnt).Run()
+	for _, e := range m.Entries {
+		var st unix.Stat_t
+		p := filepath.Join(mnt, e.Path)
+		if err := unix.Lstat(p, &st); err != nil {
+			t.Fatal(err)
+		}
+		if e.Type != TypeSymlink && st.Mode&0o7777 != e.Mode || st.Uid != e.UID || st.Gid != e.GID ||
+			st.Mtim.Sec != e.Mtime || st.Mtim.Nsec != int64(e.MtimeNs) {
+			t.Errorf("%s: mode %o %d:%d %d.%d, manifest %+v", e.Path, st.Mode, st.Uid, st.Gid, st.Mtim.Sec, st.Mtim.Nsec, e)
+		}
+		switch e.Type {
+		case TypeFile:
+			b, _ := os.ReadFile(p)
+			if string(b) != src.content["/os/"+e.Path] {
+				t.Errorf("%s: content differs", e.Path)
+			}
+		case TypeSymlink:
+			if l, _ := os.Readlink(p); l != e.Target {
+				t.Errorf("%s: target %q", e.Path, l)
+			}
+		}
+	}
+}
+
+func needMkfs(t testing.TB) {
+	if _, err := exec.LookPath(MkfsTool); err != nil {
+		t.Skip(ErrNoMkfs)
 	}
 }
 
@@ -129,61 +182,82 @@ func TestIdentity(t *testing.T) {
 	}
 }
 
-// TestRefused: names that leave the OS root and foreign member types are
-// errors that say so.
+// TestRefused: names that leave the OS root, trees with holes and foreign
+// headers are errors that say what is wrong.
 func TestRefused(t *testing.T) {
 	for _, name := range []string{"../etc/passwd", "/etc/passwd", "a/../../b", "a//b", "./a", ""} {
 		if err := checkName(name); err == nil {
 			t.Errorf("name %q accepted", name)
 		}
 	}
-	var buf bytes.Buffer
-	w, _ := NewWriter(&buf)
-	w.tw.WriteHeader(&tarHeaderDir)
-	w.Close()
-	r, err := NewReader(&buf)
+	root := Entry{Path: ".", Type: TypeDir, Mode: 0o755}
+	file := Entry{Path: "a", Type: TypeFile, Size: 1, ID: "x", Mode: 0o644}
+	for name, c := range map[string]struct {
+		m    Manifest
+		want string
+	}{
+		"no root":        {Manifest{Image: ImageType, Entries: []Entry{file}}, "root directory"},
+		"parent missing": {Manifest{Image: ImageType, Entries: []Entry{root, {Path: "d/a", Type: TypeFile, ID: "x"}}}, "not listed before"},
+		"parent a file":  {Manifest{Image: ImageType, Entries: []Entry{root, file, {Path: "a/b", Type: TypeFile, ID: "x"}}}, "not listed before"},
+		"twice":          {Manifest{Image: ImageType, Entries: []Entry{root, file, file}}, "listed twice"},
+		"escape":         {Manifest{Image: ImageType, Entries: []Entry{root, {Path: "../a", Type: TypeFile, ID: "x"}}}, "clean relative"},
+		"device":         {Manifest{Image: ImageType, Entries: []Entry{root, {Path: "a", Type: "char"}}}, "only dir, file and symlink"},
+		"no identity":    {Manifest{Image: ImageType, Entries: []Entry{root, {Path: "a", Type: TypeFile}}}, "no content identity"},
+		"mode bits":      {Manifest{Image: ImageType, Entries: []Entry{root, {Path: "a", Type: TypeFile, ID: "x", Mode: 0o100644}}}, "out of range"},
+		"squashfs":       {Manifest{Image: "squashfs", Entries: []Entry{root}}, "image type"},
+	} {
+		var buf bytes.Buffer
+		if err := WriteHeader(&buf, c.m); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: write: %v", name, err)
+		}
+		buf.Reset()
+		raw := rawHeader(t, c.m)
+		if _, err := ReadHeader(bytes.NewReader(raw)); !errors.Is(err, ErrBadPack) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: read: %v", name, err)
+		}
+	}
+	if _, err := ReadHeader(strings.NewReader("\x28\xb5\x2f\xfd old zstd pack.....")); !errors.Is(err, ErrBadPack) || !strings.Contains(err.Error(), "rebuild") {
+		t.Errorf("version 1 pack: %v", err)
+	}
+	if err := CheckImage(make([]byte, ImageHeadSize)); !errors.Is(err, ErrBadPack) {
+		t.Errorf("zero image: %v", err)
+	}
+}
+
+// rawHeader encodes a manifest without validating it.
+func rawHeader(t *testing.T, m Manifest) []byte {
+	js, err := jsonMarshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Next(); !errors.Is(err, ErrBadPack) || !strings.Contains(err.Error(), "only files and symlinks") {
-		t.Fatalf("directory member: %v", err)
-	}
-	if _, err := NewReader(strings.NewReader("not zstd")); err != nil {
-		t.Fatal(err) // the decoder fails on the first read
-	}
-	r, _ = NewReader(strings.NewReader("not zstd at all"))
-	if _, err := r.Next(); !errors.Is(err, ErrBadPack) {
-		t.Fatalf("garbage: %v", err)
-	}
+	b := append([]byte(Magic), 0, 0, 0, 0, 0, 0, 0, 0)
+	binary.LittleEndian.PutUint32(b[len(Magic):], Version)
+	binary.LittleEndian.PutUint32(b[len(Magic)+4:], uint32(len(js)))
+	return append(b, js...)
 }
 
-// FuzzReader: no input makes the reader panic, loop or accept a name
-// outside the OS root.
-func FuzzReader(f *testing.F) {
+// FuzzReadHeader: no input makes the reader panic or accept a manifest
+// that is not a tree of clean relative paths.
+func FuzzReadHeader(f *testing.F) {
+	root := Entry{Path: ".", Type: TypeDir, Mode: 0o755, Mtime: time.Now().Unix()}
+	good := Manifest{Image: ImageType, Entries: []Entry{root, {Path: "a", Type: TypeDir},
+		{Path: "a/b", Type: TypeFile, Size: 3, ID: "x"}, {Path: "c", Type: TypeSymlink, Target: "a/b"}}}
 	var buf bytes.Buffer
-	src := newMemSource()
-	src.file("/os/a", "content")
-	src.link("/os/b", "a")
-	Build(context.Background(), src, "/os", []string{"a"}, &buf, nil)
+	if err := WriteHeader(&buf, good); err != nil {
+		f.Fatal(err)
+	}
 	f.Add(buf.Bytes())
+	f.Add([]byte(Magic + "\x02\x00\x00\x00\xff\xff\xff\x7f"))
 	f.Add([]byte("garbage"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := NewReader(bytes.NewReader(data))
+		m, err := ReadHeader(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
-		defer r.Close()
-		for i := 0; i < 1000; i++ {
-			m, err := r.Next()
-			if err != nil {
-				return
+		for i, e := range m.Entries {
+			if i > 0 && checkName(e.Path) != nil {
+				t.Fatalf("accepted name %q", e.Path)
 			}
-			if checkName(m.Name) != nil {
-				t.Fatalf("accepted name %q", m.Name)
-			}
-			io.Copy(io.Discard, io.LimitReader(r, 1<<20))
 		}
 	})
 }
-
-var tarHeaderDir = tar.Header{Typeflag: tar.TypeDir, Name: "dir", Mode: 0o755}

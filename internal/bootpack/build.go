@@ -2,10 +2,13 @@ package bootpack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -23,68 +26,141 @@ type Source interface {
 
 // Stats counts what a build put into the pack.
 type Stats struct {
-	Files, Symlinks int
-	Bytes           int64 // of the files, uncompressed
-	Skipped         []string
+	Files, Symlinks, Dirs int
+	Bytes                 int64 // of the files, uncompressed
+	ImageBytes            int64
+	Skipped               []string
 }
 
 // Build writes the pack of the files in list (paths relative to root, the
-// OS tree in the repository) to w, in list order, followed by the
-// symlinks of their directories that lead to them. Paths the revision
-// does not have as plain regular files (missing, directories, files with
-// extended attributes or hard links) are skipped and reported.
+// OS tree in the repository) to w: the files, the symlinks of their
+// directories that lead to them and the directories above them, with the
+// revision's owners, modes and times, as an EROFS image made by
+// mkfs.erofs (in a temporary directory). Paths the revision does not have
+// as plain regular files (missing, directories, files with extended
+// attributes or hard links, times before 1970) are skipped and reported.
 func Build(ctx context.Context, src Source, root string, list []string, w io.Writer, progress func(done, total int)) (Stats, error) {
 	var st Stats
-	pw, err := NewWriter(w)
-	if err != nil {
-		return st, err
-	}
 	root = "/" + strings.Trim(root, "/")
-	files := map[string]bool{}
-	for i, rel := range list {
+	have := map[string]*reader.Node{}
+	for _, rel := range list {
 		rel = strings.Trim(path.Clean("/"+rel), "/")
-		if files[rel] || rel == "" {
+		if have[rel] != nil || rel == "" {
 			continue
 		}
 		n, err := src.Lookup(ctx, path.Join(root, rel))
-		if err != nil || !n.IsRegular() || n.HasXattrs || n.LinkCount() > 1 {
+		if err != nil || !n.IsRegular() || n.HasXattrs || n.LinkCount() > 1 || n.Mtime < 0 {
 			st.Skipped = append(st.Skipped, rel)
 			continue
 		}
-		if err := addFile(ctx, src, pw, rel, n); err != nil {
-			return st, err
-		}
-		files[rel] = true
-		st.Files++
-		st.Bytes += n.Size
-		if progress != nil {
-			progress(i+1, len(list))
-		}
+		have[rel] = n
 	}
-	if st.Symlinks, err = addLinks(ctx, src, pw, root, files); err != nil {
+	if err := addLinks(ctx, src, root, have); err != nil {
 		return st, err
 	}
-	return st, pw.Close()
+	m, err := manifest(ctx, src, root, have)
+	if err != nil {
+		return st, err
+	}
+	st.Files, st.Symlinks, st.Bytes = m.Files()
+	st.Dirs = len(m.Entries) - st.Files - st.Symlinks
+	tmp, err := os.MkdirTemp("", "ucvm-bootpack-")
+	if err != nil {
+		return st, err
+	}
+	defer os.RemoveAll(tmp)
+	tree, image := filepath.Join(tmp, "tree"), filepath.Join(tmp, ImageName)
+	if err := stage(ctx, src, root, m, tree, progress); err != nil {
+		return st, err
+	}
+	seed, _ := json.Marshal(m)
+	if err := mkfs(ctx, tree, image, seed); err != nil {
+		return st, err
+	}
+	st.ImageBytes, err = writePack(w, m, image)
+	return st, err
 }
 
-func addFile(ctx context.Context, src Source, pw *Writer, rel string, n *reader.Node) error {
-	chunks, err := src.Chunks(ctx, n)
-	if err != nil {
-		return err
+// manifest lists the chosen files and links with every directory above
+// them, sorted (so parents come first).
+func manifest(ctx context.Context, src Source, root string, have map[string]*reader.Node) (Manifest, error) {
+	all := map[string]*reader.Node{}
+	for rel, n := range have {
+		all[rel] = n
+		for d := path.Dir(rel); all[d] == nil; d = path.Dir(d) {
+			dn, err := src.Lookup(ctx, path.Join(root, d))
+			if err != nil {
+				return Manifest{}, err
+			}
+			if !dn.IsDir() || dn.Mtime < 0 {
+				return Manifest{}, fmt.Errorf("%s: not a directory with a time after 1970", path.Join(root, d))
+			}
+			all[d] = dn
+			if d == "." {
+				break
+			}
+		}
 	}
-	f, err := src.Open(ctx, n)
+	paths := make([]string, 0, len(all))
+	for p := range all {
+		paths = append(paths, p)
+	}
+	sort.Slice(paths, func(i, j int) bool { return paths[i] == "." || paths[j] != "." && paths[i] < paths[j] })
+	m := Manifest{Image: ImageType, Entries: make([]Entry, 0, len(paths))}
+	for _, p := range paths {
+		e, err := entry(ctx, src, p, all[p])
+		if err != nil {
+			return m, err
+		}
+		m.Entries = append(m.Entries, e)
+	}
+	return m, m.Validate()
+}
+
+func entry(ctx context.Context, src Source, rel string, n *reader.Node) (Entry, error) {
+	e := Entry{Path: rel, Mode: n.Perm(), UID: n.UID, GID: n.GID, Mtime: n.Mtime, MtimeNs: max(n.MtimeNs, 0)}
+	switch {
+	case n.IsDir():
+		e.Type = TypeDir
+	case n.IsSymlink():
+		e.Type, e.Target = TypeSymlink, n.Symlink
+	default:
+		chunks, err := src.Chunks(ctx, n)
+		if err != nil {
+			return e, fmt.Errorf("%s: %w", rel, err)
+		}
+		e.Type, e.Size, e.ID = TypeFile, n.Size, Identity(n.Hash, chunks)
+	}
+	return e, nil
+}
+
+// writePack writes the header, the manifest and the image to w.
+func writePack(w io.Writer, m Manifest, image string) (int64, error) {
+	f, err := os.Open(image)
 	if err != nil {
-		return fmt.Errorf("%s: %w", rel, err)
+		return 0, err
 	}
 	defer f.Close()
-	m := Member{Name: rel, Size: n.Size, ID: Identity(n.Hash, chunks)}
-	return pw.AddFile(m, io.NewSectionReader(f, 0, n.Size))
+	head := make([]byte, ImageHeadSize)
+	if _, err := io.ReadFull(f, head); err != nil {
+		return 0, fmt.Errorf("%s made a short image: %w", MkfsTool, err)
+	}
+	if err := CheckImage(head); err != nil {
+		return 0, err
+	}
+	if err := WriteHeader(w, m); err != nil {
+		return 0, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return io.Copy(w, f)
 }
 
 // addLinks adds the symlinks in the files' directories whose targets are
 // files or links of the pack (chains like libx.so.1 -> libx.so.1.2 ->
 // libx.so.1.2.3, three levels at most).
-func addLinks(ctx context.Context, src Source, pw *Writer, root string, have map[string]bool) (int, error) {
+func addLinks(ctx context.Context, src Source, root string, have map[string]*reader.Node) error {
 	seen := map[string]bool{}
 	var dirs []string
 	for rel := range have {
@@ -94,7 +170,6 @@ func addLinks(ctx context.Context, src Source, pw *Writer, root string, have map
 		}
 	}
 	sort.Strings(dirs) // a deterministic pack
-	links := 0
 	for pass := 0; pass < 3; pass++ {
 		added := 0
 		for _, dir := range dirs {
@@ -103,11 +178,11 @@ func addLinks(ctx context.Context, src Source, pw *Writer, root string, have map
 				if errors.Is(err, reader.ErrNotFound) {
 					continue
 				}
-				return links, err
+				return err
 			}
 			for _, k := range kids {
 				rel := strings.TrimPrefix(strings.TrimPrefix(k.Path, root), "/")
-				if !k.IsSymlink() || have[rel] || k.HasXattrs || strings.Contains(k.Symlink, "$(") {
+				if !k.IsSymlink() || have[rel] != nil || k.HasXattrs || k.Mtime < 0 || strings.Contains(k.Symlink, "$(") {
 					continue
 				}
 				target := k.Symlink
@@ -116,20 +191,16 @@ func addLinks(ctx context.Context, src Source, pw *Writer, root string, have map
 				} else {
 					target = strings.TrimPrefix(path.Clean(target), "/")
 				}
-				if !have[target] {
+				if have[target] == nil || checkName(rel) != nil {
 					continue
 				}
-				if err := pw.AddSymlink(rel, k.Symlink); err != nil {
-					return links, err
-				}
-				have[rel] = true
+				have[rel] = k
 				added++
 			}
 		}
-		links += added
 		if added == 0 {
 			break
 		}
 	}
-	return links, nil
+	return nil
 }

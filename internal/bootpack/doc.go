@@ -1,36 +1,47 @@
 // Package bootpack writes and reads boot packs: the files an OS reads
-// while it boots, in one zstd-compressed tar stream that the publisher
-// stores in the repository next to the OS tree (OSPATH/.ucvm_bootpack).
+// while it boots, as one compressed read-only file system image (EROFS)
+// with a manifest, which the publisher stores in the repository next to
+// the OS tree (OSPATH/.ucvm_bootpack).
 //
 // A cold boot (empty scratch disk) would otherwise fetch those files one
 // by one through the FUSE client: a request, a zlib inflate, a cache write
 // and a copy to the page cache for each of a few hundred files, serialised
 // with the boot. With a pack, the bootloader asks the client, before the
-// overlay root is mounted, to unpack it into the boot layer of the mounted
-// snapshot (fusefs.ApplyBootPack): one download, a zstd decode and plain
-// file writes, after which the boot runs as a warm one does.
+// overlay root is mounted, to put the pack's image into the boot layer of
+// the mounted snapshot (fusefs.ApplyBootPack): one download and one file
+// write. The bootloader mounts the image (loop device, erofs) and stacks
+// it above the repository; the kernel decompresses only what the boot
+// reads, and later boots of the snapshot mount the same image.
 //
 // Trust: the pack is an ordinary file of the published revision, so its
 // objects' hashes are in the signed catalog and the client verifies every
-// object before it unpacks a byte of it. Each member also names the
-// content identity of the file it copies (the catalog hash, or a digest of
-// the chunk list); the client copies a member only when the mounted
-// snapshot has that path as a regular file (or symlink) with the same
-// identity and size. A stale pack is harmless: its stale members are
-// skipped and those files come through the mount.
+// object before it writes a byte of it. The manifest lists every object of
+// the image with the attributes it has there (type, mode, owner, time,
+// size, content identity: the catalog hash or a digest of the chunk list,
+// symlink target). The client uses the image only when every entry is
+// exactly what the mounted snapshot has at that path (after its uid and
+// gid maps): a pack left stale by a later publication is not used at all
+// (the boot records a layer as without a pack), so the image can never
+// show a file the snapshot does not have.
 //
-// Format (version 1): a zstd stream (window ≤ 8 MiB) of a POSIX tar
-// archive (PAX). Members, in boot order:
+// Format (version 2), little-endian:
 //
-//	regular file  name = path relative to the OS root, size, content;
-//	              PAX record UCVM.id = content identity (see Identity)
-//	symbolic link name, linkname = the target as published
+//	"UCVMBOOTPACK"  12 bytes
+//	version         uint32 = 2
+//	manifest size   uint32 (at most MaxManifest)
+//	manifest        JSON: {"image":"erofs","entries":[...]} (see Entry);
+//	                the root "." first, parents before children
+//	image           an EROFS file system with 4 KiB blocks, lz4hc
+//	                compressed, to the end of the file
 //
-// Other member types, absolute names and names with ".." are refused.
-// Owners, modes and times in the tar headers are informational: the
-// client gives the copies the attributes the mount shows.
+// The image is made by mkfs.erofs (erofs-utils) from a staged copy of the
+// files: no pure-Go EROFS writer exists, and Debian's tool is the one the
+// kernel's driver is tested against. Version 1 (ucvm before 2026-11-23
+// 14:00 UTC) was a zstd-compressed tar that the client unpacked into files;
+// writing those files and the zstd decode cost the cold boot 1.8 s of CPU
+// under emulation.
 //
 // The pack is published uncompressed (the catalog's compression flag
-// "none"): it is compressed already, and zlib over zstd would cost the
-// boot an inflate of the whole pack.
+// "none"): the image is compressed already, and zlib over it would cost
+// the boot an inflate of the whole pack.
 package bootpack

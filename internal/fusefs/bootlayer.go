@@ -39,23 +39,32 @@ const layerReserve = 256 << 20
 
 // BootLayerInfo describes a boot layer.
 type BootLayerInfo struct {
-	Dir       string    `json:"dir"`
-	RootHash  string    `json:"root_hash"`
-	Files     int       `json:"files"`
-	Bytes     int64     `json:"bytes"`
-	Symlinks  int       `json:"symlinks"`
-	Whiteouts int       `json:"whiteouts"`
-	Skipped   int       `json:"skipped"`
-	Created   time.Time `json:"created"`
-	Existed   bool      `json:"-"`
+	Dir       string `json:"dir"`
+	RootHash  string `json:"root_hash"`
+	Files     int    `json:"files"`
+	Bytes     int64  `json:"bytes"`
+	Symlinks  int    `json:"symlinks"`
+	Whiteouts int    `json:"whiteouts"`
+	Skipped   int    `json:"skipped"`
+	// Image names the layer's file system image (a boot pack's), which
+	// the bootloader mounts at the layer's OS directory; "" for a layer
+	// of files.
+	Image      string    `json:"image,omitempty"`
+	ImageBytes int64     `json:"image_bytes,omitempty"`
+	Created    time.Time `json:"created"`
+	Existed    bool      `json:"-"`
 }
 
 func (i BootLayerInfo) String() string {
 	if i.Existed {
 		return fmt.Sprintf("exists %s\n", i.Dir)
 	}
-	return fmt.Sprintf("dir %s\nfiles %d\nbytes %d\nsymlinks %d\nwhiteouts %d\nskipped %d\n",
+	s := fmt.Sprintf("dir %s\nfiles %d\nbytes %d\nsymlinks %d\nwhiteouts %d\nskipped %d\n",
 		i.Dir, i.Files, i.Bytes, i.Symlinks, i.Whiteouts, i.Skipped)
+	if i.Image != "" {
+		s += fmt.Sprintf("image %s\nimage_bytes %d\n", i.Image, i.ImageBytes)
+	}
+	return s
 }
 
 // WriteBootLayer ends the boot record and writes the layer of the
@@ -144,12 +153,11 @@ func publishLayer(tmp string, info BootLayerInfo) error {
 }
 
 type layerWriter struct {
-	f       *FS
-	s       *snapshot
-	root    string
-	dirs    map[string]*Node // created directories by repository path
-	info    *BootLayerInfo
-	copyBuf []byte // unpack's copy buffer
+	f    *FS
+	s    *snapshot
+	root string
+	dirs map[string]*Node // created directories by repository path
+	info *BootLayerInfo
 }
 
 func (w *layerWriter) write(ctx context.Context, read, missing []string) error {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,9 +21,10 @@ import (
 // ErrNoBootPack: the mounted revision has no boot pack at that path.
 var ErrNoBootPack = errors.New("the mounted revision has no boot pack there")
 
-// ErrPackStale: no member of the pack matches the mounted revision; no
-// layer is written, so the boot records one as without a pack.
-var ErrPackStale = errors.New("no member of the boot pack matches the mounted revision")
+// ErrPackStale: the pack does not describe the mounted revision (it was
+// made for another one); no layer is written, so the boot records one as
+// without a pack.
+var ErrPackStale = errors.New("the boot pack does not match the mounted revision")
 
 // streamer is implemented by trees that can hand out verified content
 // without caching it (reader.Repo).
@@ -30,10 +32,12 @@ type streamer interface {
 	Stream(ctx context.Context, n *Node, fn func([]byte) error) error
 }
 
-// ApplyBootPack unpacks the boot pack at packPath (a repository path, e.g.
-// /os/.ucvm_bootpack) into the boot layer of the mounted revision, unless
-// that layer exists. Members are copied only where they match the
-// revision (see package bootpack); the layer appears complete or not at
+// ApplyBootPack puts the image of the boot pack at packPath (a repository
+// path, e.g. /os/.ucvm_bootpack) into the boot layer of the mounted
+// revision, unless that layer exists: dir/<root hash>/pack.erofs, and an
+// empty directory at the pack's directory (e.g. os/) for the bootloader to
+// mount the image on. Only a pack whose every entry matches the revision
+// is used (see package bootpack); the layer appears complete or not at
 // all, as one written at shutdown.
 func (f *FS) ApplyBootPack(ctx context.Context, packPath string) (BootLayerInfo, error) {
 	dir := f.cfg.BootLayerDir
@@ -59,29 +63,23 @@ func (f *FS) ApplyBootPack(ctx context.Context, packPath string) (BootLayerInfo,
 		return info, fmt.Errorf("boot pack: %w", err)
 	}
 	t0 := time.Now()
-	err = f.buildLayer(s, &info, func(w *layerWriter) error {
-		if err := w.unpack(ctx, st, n, path.Dir(packPath)); err != nil {
-			return err
-		}
-		if info.Files+info.Symlinks == 0 {
-			return ErrPackStale // an empty layer would stop the recording for good
-		}
-		return nil
-	})
+	err = f.buildLayer(s, &info, func(w *layerWriter) error { return w.putImage(ctx, st, n, path.Dir(packPath)) })
 	if err != nil {
 		return info, fmt.Errorf("boot pack %s: %w", packPath, err)
 	}
 	if f.record != nil {
 		f.record.stop() // the revision has its layer now
 	}
-	f.log.Info("boot pack unpacked", "dir", info.Dir, "files", info.Files, "bytes", info.Bytes,
-		"symlinks", info.Symlinks, "skipped", info.Skipped, "seconds", time.Since(t0).Seconds())
+	f.log.Info("boot pack image written", "dir", info.Dir, "files", info.Files, "bytes", info.Bytes,
+		"symlinks", info.Symlinks, "image_bytes", info.ImageBytes, "seconds", time.Since(t0).Seconds())
 	return info, nil
 }
 
-// unpack streams the verified pack through the zstd and tar readers into
-// the layer. Only verified objects reach the readers (reader.Stream).
-func (w *layerWriter) unpack(ctx context.Context, st streamer, n *Node, base string) error {
+// putImage streams the verified pack, checks its manifest against the
+// revision and writes its image into the layer, with an empty directory
+// at base for the bootloader to mount it on. Only verified objects reach
+// the parser (reader.Stream).
+func (w *layerWriter) putImage(ctx context.Context, st streamer, n *Node, base string) error {
 	pr, pw := io.Pipe()
 	done := make(chan struct{})
 	go func() {
@@ -92,88 +90,117 @@ func (w *layerWriter) unpack(ctx context.Context, st streamer, n *Node, base str
 		}))
 	}()
 	defer func() { pr.Close(); <-done }() // an early stop unblocks the writer
-	br, err := bootpack.NewReader(pr)
+	m, err := bootpack.ReadHeader(pr)
 	if err != nil {
 		return err
 	}
-	defer br.Close()
-	for {
-		m, err := br.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := w.addPacked(ctx, path.Join(base, m.Name), m, br); err != nil {
-			return fmt.Errorf("%s: %w", m.Name, err)
-		}
-	}
-}
-
-// addPacked copies one member if the revision has the same thing at p.
-func (w *layerWriter) addPacked(ctx context.Context, p string, m bootpack.Member, content io.Reader) error {
-	e, err := w.s.tree.Lookup(ctx, p)
-	if err != nil || e.HasXattrs || !w.matches(ctx, e, m) {
-		w.info.Skipped++
-		return nil
-	}
-	if err := w.ensureDir(ctx, path.Dir(p)); err != nil {
+	if err := w.checkManifest(ctx, base, m); err != nil {
 		return err
 	}
-	if m.IsLink {
-		if err := os.Symlink(e.Symlink, w.root+p); errors.Is(err, fs.ErrExist) {
-			w.info.Skipped++
-			return nil
-		} else if err != nil {
-			return err
-		}
-		w.info.Symlinks++
-		return w.setAttrs(w.root+p, e, true)
+	if err := w.ensureDir(ctx, base); err != nil {
+		return err
 	}
 	var sf unix.Statfs_t
-	if err := unix.Statfs(w.root, &sf); err == nil && int64(sf.Bavail)*sf.Bsize < m.Size+layerReserve {
+	if err := unix.Statfs(w.root, &sf); err == nil && int64(sf.Bavail)*sf.Bsize < n.Size+layerReserve {
 		return fmt.Errorf("%w: %d MB free", errNoSpace, int64(sf.Bavail)*sf.Bsize>>20)
 	}
-	out, err := os.OpenFile(w.root+p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		w.info.Skipped++
-		return nil
-	} else if err != nil {
+	size, err := writeImage(filepath.Join(w.root, bootpack.ImageName), pr)
+	if err != nil {
 		return err
 	}
-	_, err = io.CopyBuffer(struct{ io.Writer }{out}, io.LimitReader(content, m.Size), w.buf())
+	w.info.Files, w.info.Symlinks, w.info.Bytes = m.Files()
+	w.info.Image, w.info.ImageBytes = bootpack.ImageName, size
+	return nil
+}
+
+// writeImage copies the image from r to a new file p after checking its
+// superblock; 1 MiB writes (32 KiB ones cost measurably more under
+// emulation).
+func writeImage(p string, r io.Reader) (int64, error) {
+	head := make([]byte, bootpack.ImageHeadSize, 1<<20)
+	if _, err := io.ReadFull(r, head); err != nil {
+		return 0, fmt.Errorf("%w: image: %v", bootpack.ErrBadPack, err)
+	}
+	if err := bootpack.CheckImage(head); err != nil {
+		return 0, err
+	}
+	out, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o444)
+	if err != nil {
+		return 0, err
+	}
+	n, err := out.Write(head)
+	size := int64(n)
+	if err == nil {
+		var c int64
+		c, err = io.CopyBuffer(struct{ io.Writer }{out}, r, head[:cap(head)])
+		size += c
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
-	if st, serr := os.Stat(w.root + p); err == nil && (serr != nil || st.Size() != m.Size) {
-		err = fmt.Errorf("short member: %v", serr)
-	}
-	if err != nil {
-		return err
-	}
-	w.info.Files++
-	w.info.Bytes += m.Size
-	return w.setAttrs(w.root+p, e, false)
+	return size, err
 }
 
-// buf is the copy buffer of unpack: 1 MiB, so that a file takes few write
-// calls (32 KiB ones cost measurably more under emulation).
-func (w *layerWriter) buf() []byte {
-	if w.copyBuf == nil {
-		w.copyBuf = make([]byte, 1<<20)
+// checkManifest requires every entry of the pack to be exactly what the
+// mounted revision has at its path, with the attributes the mount shows.
+func (w *layerWriter) checkManifest(ctx context.Context, base string, m bootpack.Manifest) error {
+	bad, first := 0, ""
+	for i, e := range m.Entries {
+		p := path.Join(base, e.Path)
+		n, err := w.s.tree.Lookup(ctx, p)
+		why := ""
+		switch {
+		case err != nil:
+			why = "not in the snapshot"
+		case i == 0: // the root: the overlay shows its upper directory's attributes
+			if !n.IsDir() {
+				why = "not a directory"
+			}
+		default:
+			why = w.differs(ctx, n, e)
+		}
+		if why != "" {
+			if bad++; first == "" {
+				first = p + ": " + why
+			}
+		}
 	}
-	return w.copyBuf
+	if bad > 0 {
+		return fmt.Errorf("%w: %d of %d entries differ (%s); make the pack again with 'ucvm bootpack' after publishing",
+			ErrPackStale, bad, len(m.Entries), first)
+	}
+	return nil
 }
 
-// matches reports whether the revision's entry is what the member copies.
-func (w *layerWriter) matches(ctx context.Context, e *Node, m bootpack.Member) bool {
-	if m.IsLink {
-		return e.IsSymlink() && e.Symlink == m.Link && !strings.Contains(e.Symlink, "$(")
+// differs says how the revision's entry n differs from the pack's e ("" if
+// it does not).
+func (w *layerWriter) differs(ctx context.Context, n *Node, e bootpack.Entry) string {
+	o := w.f.owner(n)
+	switch {
+	case n.HasXattrs:
+		return "has extended attributes"
+	case n.Perm() != e.Mode || o.Uid != e.UID || o.Gid != e.GID:
+		return fmt.Sprintf("mode %o owner %d:%d, pack %o %d:%d", n.Perm(), o.Uid, o.Gid, e.Mode, e.UID, e.GID)
+	case n.Mtime != e.Mtime || max(n.MtimeNs, 0) != e.MtimeNs:
+		return "modification time"
 	}
-	if !e.IsRegular() || e.LinkCount() > 1 || e.Size != m.Size {
-		return false
+	switch e.Type {
+	case bootpack.TypeDir:
+		if !n.IsDir() {
+			return "not a directory"
+		}
+	case bootpack.TypeSymlink:
+		if !n.IsSymlink() || n.Symlink != e.Target || strings.Contains(n.Symlink, "$(") {
+			return "symlink target"
+		}
+	case bootpack.TypeFile:
+		if !n.IsRegular() || n.LinkCount() > 1 || n.Size != e.Size {
+			return "not the same plain file"
+		}
+		chunks, err := w.s.tree.Chunks(ctx, n)
+		if err != nil || bootpack.Identity(n.Hash, chunks) != e.ID {
+			return "content"
+		}
 	}
-	chunks, err := w.s.tree.Chunks(ctx, e)
-	return err == nil && bootpack.Identity(e.Hash, chunks) == m.ID
+	return ""
 }

@@ -1,0 +1,216 @@
+package bootpack
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/ucvm/ucvm/internal/cvmfs/catalog"
+	"github.com/ucvm/ucvm/internal/cvmfs/hash"
+)
+
+// FileName is the pack's name in the OS root.
+const FileName = ".ucvm_bootpack"
+
+// Magic opens a pack (followed by the version, a little-endian uint32).
+const Magic = "UCVMBOOTPACK"
+
+// Version is the format version this package writes and reads.
+const Version = 2
+
+// Limits a reader enforces (a pack is foreign bytes).
+const (
+	MaxManifest = 16 << 20
+	MaxEntries  = 100_000
+	MaxFile     = 1 << 30
+)
+
+// headerSize is Magic, the version and the manifest length.
+const headerSize = len(Magic) + 8
+
+// ErrBadPack: the bytes are not a boot pack of this version.
+var ErrBadPack = errors.New("not a valid boot pack")
+
+// Entry types of a manifest.
+const (
+	TypeDir     = "dir"
+	TypeFile    = "file"
+	TypeSymlink = "symlink"
+)
+
+// Entry is one object of the pack's image, with the attributes the image
+// gives it: those of the published revision.
+type Entry struct {
+	Path    string `json:"path"` // relative to the OS root; "." is the root
+	Type    string `json:"type"`
+	Mode    uint32 `json:"mode"` // permission bits with set-id and sticky bits (0o7777)
+	UID     uint32 `json:"uid"`
+	GID     uint32 `json:"gid"`
+	Mtime   int64  `json:"mtime"`
+	MtimeNs int32  `json:"mtime_ns,omitempty"`
+	Size    int64  `json:"size,omitempty"`   // regular files
+	ID      string `json:"id,omitempty"`     // regular files: content identity (Identity)
+	Target  string `json:"target,omitempty"` // symlinks
+}
+
+// Manifest lists every object of the image, parents before children.
+type Manifest struct {
+	Image   string  `json:"image"` // file system of the image: "erofs"
+	Entries []Entry `json:"entries"`
+}
+
+// Identity is the content identity of a regular file: its catalog hash,
+// or for a chunked file "chunks:" and the SHA-1 of its chunk list (offset,
+// size, hash of every chunk).
+func Identity(h hash.Hash, chunks []catalog.Chunk) string {
+	if len(chunks) == 0 {
+		return h.String()
+	}
+	d := sha1.New()
+	for _, c := range chunks {
+		fmt.Fprintf(d, "%d %d %s\n", c.Offset, c.Size, c.Hash.String())
+	}
+	return "chunks:" + hex.EncodeToString(d.Sum(nil))
+}
+
+// WriteHeader writes the magic, the version and the manifest; the image
+// follows.
+func WriteHeader(w io.Writer, m Manifest) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	js, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if len(js) > MaxManifest {
+		return fmt.Errorf("boot pack manifest of %d bytes is over the limit of %d", len(js), MaxManifest)
+	}
+	hdr := make([]byte, headerSize, headerSize+len(js))
+	copy(hdr, Magic)
+	binary.LittleEndian.PutUint32(hdr[len(Magic):], Version)
+	binary.LittleEndian.PutUint32(hdr[len(Magic)+4:], uint32(len(js)))
+	_, err = w.Write(append(hdr, js...))
+	return err
+}
+
+// ReadHeader reads and validates the header and manifest from r, reading
+// nothing beyond them: r is then at the first byte of the image.
+func ReadHeader(r io.Reader) (Manifest, error) {
+	var m Manifest
+	hdr := make([]byte, headerSize)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return m, fmt.Errorf("%w: header: %v", ErrBadPack, err)
+	}
+	if string(hdr[:len(Magic)]) != Magic {
+		return m, fmt.Errorf("%w: no %s magic (a pack of ucvm before format version 2 is a zstd stream: rebuild it with 'ucvm bootpack')", ErrBadPack, Magic)
+	}
+	if v := binary.LittleEndian.Uint32(hdr[len(Magic):]); v != Version {
+		return m, fmt.Errorf("%w: format version %d, this ucvm reads version %d", ErrBadPack, v, Version)
+	}
+	n := binary.LittleEndian.Uint32(hdr[len(Magic)+4:])
+	if n > MaxManifest {
+		return m, fmt.Errorf("%w: manifest of %d bytes (limit %d)", ErrBadPack, n, MaxManifest)
+	}
+	js := make([]byte, n)
+	if _, err := io.ReadFull(r, js); err != nil {
+		return m, fmt.Errorf("%w: manifest: %v", ErrBadPack, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return m, fmt.Errorf("%w: manifest: %v", ErrBadPack, err)
+	}
+	if err := m.Validate(); err != nil {
+		return m, fmt.Errorf("%w: %v", ErrBadPack, err)
+	}
+	return m, nil
+}
+
+// Validate checks that the manifest describes a tree: the root first,
+// clean unique paths, every parent listed (as a directory) before its
+// children, known types and sane sizes.
+func (m Manifest) Validate() error {
+	if m.Image != ImageType {
+		return fmt.Errorf("image type %q (want %q)", m.Image, ImageType)
+	}
+	if len(m.Entries) == 0 || m.Entries[0].Path != "." || m.Entries[0].Type != TypeDir {
+		return errors.New("the first entry must be the root directory \".\"")
+	}
+	if len(m.Entries) > MaxEntries {
+		return fmt.Errorf("%d entries (limit %d)", len(m.Entries), MaxEntries)
+	}
+	seen := make(map[string]string, len(m.Entries))
+	for i, e := range m.Entries {
+		if err := e.check(i == 0); err != nil {
+			return err
+		}
+		if seen[e.Path] != "" {
+			return fmt.Errorf("%s: listed twice", e.Path)
+		}
+		if i > 0 && seen[path.Dir(e.Path)] != TypeDir {
+			return fmt.Errorf("%s: its directory is not listed before it", e.Path)
+		}
+		seen[e.Path] = e.Type
+	}
+	return nil
+}
+
+func (e Entry) check(root bool) error {
+	if !root {
+		if err := checkName(e.Path); err != nil {
+			return err
+		}
+	}
+	if e.Mode&^0o7777 != 0 || e.MtimeNs < 0 || e.MtimeNs >= 1e9 {
+		return fmt.Errorf("%s: mode %o or mtime_ns %d out of range", e.Path, e.Mode, e.MtimeNs)
+	}
+	switch e.Type {
+	case TypeDir:
+		if e.Size != 0 || e.ID != "" || e.Target != "" {
+			return fmt.Errorf("%s: a directory with a size, identity or target", e.Path)
+		}
+	case TypeFile:
+		if e.ID == "" || e.Size < 0 || e.Size > MaxFile || e.Target != "" {
+			return fmt.Errorf("%s: no content identity, or size %d out of range", e.Path, e.Size)
+		}
+	case TypeSymlink:
+		if e.Target == "" || strings.IndexByte(e.Target, 0) >= 0 || len(e.Target) > 4095 || e.Size != 0 || e.ID != "" {
+			return fmt.Errorf("%s: bad symlink target", e.Path)
+		}
+	default:
+		return fmt.Errorf("%s: entry type %q (only dir, file and symlink)", e.Path, e.Type)
+	}
+	return nil
+}
+
+// checkName accepts clean relative paths without "..", NUL or a leading "/".
+func checkName(n string) error {
+	if n == "" || n == "." || strings.HasPrefix(n, "/") || path.Clean(n) != n || strings.IndexByte(n, 0) >= 0 ||
+		n == ".." || strings.HasPrefix(n, "../") || strings.Contains(n, "/../") {
+		return fmt.Errorf("entry name %q: not a clean relative path", n)
+	}
+	return nil
+}
+
+// Files and Symlinks count the manifest's entries of those types; Bytes
+// sums the sizes of its files.
+func (m Manifest) Files() (files, symlinks int, bytes int64) {
+	for _, e := range m.Entries {
+		switch e.Type {
+		case TypeFile:
+			files++
+			bytes += e.Size
+		case TypeSymlink:
+			symlinks++
+		}
+	}
+	return files, symlinks, bytes
+}
