@@ -45,8 +45,8 @@ func Build(ctx context.Context, src Source, root string, list []string, w io.Wri
 	have := map[string]*reader.Node{}
 	for _, rel := range list {
 		rel = strings.Trim(path.Clean("/"+rel), "/")
-		if have[rel] != nil || rel == "" {
-			continue
+		if have[rel] != nil || rel == "" || rel == FileName {
+			continue // (a pack never holds a pack)
 		}
 		n, err := src.Lookup(ctx, path.Join(root, rel))
 		if err != nil || !n.IsRegular() || n.HasXattrs || n.LinkCount() > 1 || n.Mtime < 0 {

@@ -90,13 +90,16 @@ func (w *layerWriter) putImage(ctx context.Context, st streamer, n *Node, base s
 		}))
 	}()
 	defer func() { pr.Close(); <-done }() // an early stop unblocks the writer
+	t0 := time.Now()
 	m, err := bootpack.ReadHeader(pr)
 	if err != nil {
 		return err
 	}
+	t1 := time.Now()
 	if err := w.checkManifest(ctx, base, m); err != nil {
 		return err
 	}
+	t2 := time.Now()
 	if err := w.ensureDir(ctx, base); err != nil {
 		return err
 	}
@@ -108,6 +111,8 @@ func (w *layerWriter) putImage(ctx context.Context, st streamer, n *Node, base s
 	if err != nil {
 		return err
 	}
+	w.f.log.Info("boot pack image copied", "header_s", t1.Sub(t0).Seconds(), "check_s", t2.Sub(t1).Seconds(),
+		"copy_s", time.Since(t2).Seconds(), "entries", len(m.Entries))
 	w.info.Files, w.info.Symlinks, w.info.Bytes = m.Files()
 	w.info.Image, w.info.ImageBytes = bootpack.ImageName, size
 	return nil

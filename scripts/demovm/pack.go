@@ -3,19 +3,21 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/ucvm/ucvm/internal/bootpack"
 )
 
-// packName is the boot pack's name in the OS tree (internal/bootpack).
-const packName = ".ucvm_bootpack"
+// packName is the boot pack's name in the OS tree.
+const packName = bootpack.FileName
 
 // bootPack, after a cold boot of an OS tree without a boot pack, does
 // what an OS maintainer would: packs the files that boot downloaded (the
 // server's access log) and publishes the tree again with the pack, so
-// that later cold boots (-fresh, bench/boot) unpack it instead of fetching
+// that later cold boots (-fresh, bench/boot) mount its image instead of fetching
 // file by file (docs/bootloader.md "Boot pack").
 func (d *demo) bootPack() error {
 	out := d.path("osroot", "os", packName)
-	if !d.res.cold || exists(out) {
+	if !d.res.cold || exists(out) && packUsable(out) {
 		return nil
 	}
 	say("boot pack for later cold boots (from this boot's downloads)")
@@ -25,6 +27,18 @@ func (d *demo) bootPack() error {
 		return fmt.Errorf("boot pack: %w", err)
 	}
 	return d.publish()
+}
+
+// packUsable reports whether the pack at p is of the format this ucvm
+// reads (a pack of an older ucvm is made again).
+func packUsable(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	_, err = bootpack.ReadHeader(f)
+	return err == nil
 }
 
 func exists(p string) bool {

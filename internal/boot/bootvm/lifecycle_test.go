@@ -42,7 +42,7 @@ func TestLifecycle(t *testing.T) {
 	waitOff(t, vm)
 	hits1 := r.hits.get()
 
-	// v2 ships a boot pack: the first boot of that snapshot unpacks it
+	// v2 ships a boot pack: the first boot of that snapshot loads its image
 	r.bootList = []string{"bin/busybox", "sbin/init", "etc/release", "usr/tool"}
 	r.publish(t, "v2", "release-2-newer")
 	vm = bootVM(t, r, vmOpts{disks: drives, append: "ucvmtest.forcetag=v2", e2fs: true})
