@@ -100,7 +100,8 @@ func rootDev() uint64 {
 }
 
 // cleanInitramfs removes the initramfs files, staying on its device (mount
-// points such as /root are skipped) and keeping ShutdownKeep.
+// points such as /root are skipped) and keeping ShutdownKeep and
+// ModulesLayer (a lower layer of the root).
 func cleanInitramfs(dir string, dev uint64) {
 	ents, err := os.ReadDir(dir)
 	if err != nil || dev == 0 {
@@ -109,7 +110,7 @@ func cleanInitramfs(dir string, dev uint64) {
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name())
 		var st unix.Stat_t
-		if unix.Lstat(p, &st) != nil || st.Dev != dev || p == ShutdownKeep {
+		if unix.Lstat(p, &st) != nil || st.Dev != dev || p == ShutdownKeep || p == ModulesLayer {
 			continue
 		}
 		if e.IsDir() {

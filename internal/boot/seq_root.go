@@ -2,7 +2,6 @@ package boot
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,35 +98,49 @@ func tail(s string, n int) string {
 }
 
 // stepRoot mounts the union and moves scratch disk and repository into it.
+// Lower layers, top first: the initrd's kernel modules (ModulesLayer),
+// the snapshot's boot layer (files, or a boot pack's image mounted on it),
+// the repository's OS tree. A layer that does not mount is left out.
 func (b *Boot) stepRoot() {
 	lower := filepath.Join(RootRO, b.repo.OSPath)
-	layer := ""
-	if b.repo.BootLayer != "" && b.mounted != nil {
-		layer = BootLayerLower(b.repo.BootLayer, b.mounted.RootHash, b.repo.OSPath)
-	}
-	err := errors.New("no boot layer")
+	layer, image := b.bootLayerLower()
+	mods := modulesLayer(lower, filepath.Join(RootRW, DirPersistent))
+	var tries [][]string
 	if layer != "" {
-		b.logf("cvmfs", "boot layer %s", layer)
-		dir := filepath.Join(b.repo.BootLayer, b.mounted.RootHash)
-		image, ierr := mountLayerImage(dir, layer)
-		if err = ierr; err == nil {
-			err = MountOverlay(layer+":"+lower, RootRW, NewRoot)
-		}
-		if err != nil {
-			// a damaged layer must not stop the boot: drop it (the next
-			// shutdown writes a new one) and mount the repository alone
-			b.Con.Warn("boot layer not usable, removed: %v", err)
-			if image && ierr == nil {
-				_ = unix.Unmount(layer, unix.MNT_DETACH)
-			}
-			_ = os.RemoveAll(dir)
-		}
+		tries = append(tries, []string{mods, layer, lower}, []string{"", layer, lower})
 	}
-	if err != nil {
-		if err := MountOverlay(lower, RootRW, NewRoot); err != nil {
-			b.panic("%v", err)
-			return
+	tries = append(tries, []string{mods, "", lower}, []string{"", "", lower})
+	var used []string
+	var errs []string
+	seen := map[string]bool{}
+	for _, t := range tries {
+		l := joinLower(t)
+		if seen[l] {
+			continue // (no modules layer: the same union)
 		}
+		seen[l] = true
+		if err := MountOverlay(l, RootRW, NewRoot); err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		used = t
+		break
+	}
+	if used == nil {
+		b.panic("%s", strings.Join(errs, "; "))
+		return
+	}
+	if layer != "" && used[1] != layer {
+		// a damaged layer must not stop the boot: drop it (the next
+		// shutdown writes a new one)
+		b.Con.Warn("boot layer not usable, removed: %s", strings.Join(errs, "; "))
+		if image {
+			_ = unix.Unmount(layer, unix.MNT_DETACH)
+		}
+		_ = os.RemoveAll(filepath.Join(b.repo.BootLayer, b.mounted.RootHash))
+	}
+	if mods != "" && used[0] != mods {
+		unmoveModules(mods) // stepHotfixes copies them
 	}
 	// Bind, not move: the client daemon keeps using its cache by its
 	// absolute path /root.rw/cache after the switch of the root.
@@ -137,6 +150,38 @@ func (b *Boot) stepRoot() {
 	if err := MoveMount(RootRO, filepath.Join(NewRoot, mountRO)); err != nil {
 		b.panic("%v", err)
 	}
+}
+
+// bootLayerLower returns the snapshot's boot layer ("" if none), with its
+// pack image mounted on it when it has one (image true).
+func (b *Boot) bootLayerLower() (layer string, image bool) {
+	if b.repo.BootLayer == "" || b.mounted == nil {
+		return "", false
+	}
+	layer = BootLayerLower(b.repo.BootLayer, b.mounted.RootHash, b.repo.OSPath)
+	if layer == "" {
+		return "", false
+	}
+	b.logf("cvmfs", "boot layer %s", layer)
+	dir := filepath.Join(b.repo.BootLayer, b.mounted.RootHash)
+	image, err := mountLayerImage(dir, layer)
+	if err != nil {
+		b.Con.Warn("boot pack image not usable, removed: %v", err)
+		_ = os.RemoveAll(dir)
+		return "", false
+	}
+	return layer, image
+}
+
+// joinLower joins the non-empty layers with ":" (overlayfs lowerdir).
+func joinLower(layers []string) string {
+	var out []string
+	for _, l := range layers {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, ":")
 }
 
 func (b *Boot) rw(p string) string { return filepath.Join(NewRoot, mountRW, p) }

@@ -54,6 +54,7 @@ echo "UCVM-PIDS $($B cat /.cvmfs_pids)"
 echo "UCVM-FSCK $($B head -n1 /mnt/.rw/ulogs/fsck.log)"
 echo "UCVM-HANDBACK mounts=$($B grep -c ' /run/initramfs ' /proc/mounts) exe=$($B test -x /run/initramfs/shutdown && echo yes)"
 echo "UCVM-LOWER $($B grep -o 'lowerdir=[^,]*' /proc/mounts | $B head -n1)"
+echo "UCVM-MODULES $($B ls /lib/modules/$($B uname -r)/kernel 2>&1 | $B head -n1) upper=$($B ls /mnt/.rw/persistent/lib/modules 2>/dev/null | $B wc -l)"
 echo "UCVM-DF $($B df -m /mnt/.rw | $B tail -n1 | $B awk '{print $2}')"
 i=0; while [ ! -f /mnt/.rw/cache/pinned ] && [ $i -lt 100 ]; do $B sleep 0.1; i=$((i+1)); done
 echo "UCVM-PINNED $($B cat /mnt/.rw/cache/pinned 2>/dev/null)"

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ucvm/ucvm/internal/boot"
 	"github.com/ucvm/ucvm/internal/qemu"
 )
 
@@ -34,9 +35,10 @@ func TestLifecycle(t *testing.T) {
 	}
 	pin := m[2]
 	marker(t, vm, `UCVM-PERSIST 1`)
-	if l := marker(t, vm, `UCVM-LOWER (\S*)`)[1]; l != "lowerdir=/root.ro/"+osPath {
+	if l := marker(t, vm, `UCVM-LOWER (\S*)`)[1]; l != "lowerdir="+boot.ModulesLayer+":/root.ro/"+osPath {
 		t.Errorf("first boot: %s, want the repository alone", l)
 	}
+	checkModules(t, vm)
 	// at shutdown the client writes what this boot read as a boot layer
 	marker(t, vm, `boot layer written in [0-9.]+ s: dir /root.rw/bootlayer/`+pin+` files [1-9]`)
 	waitOff(t, vm)
@@ -52,9 +54,10 @@ func TestLifecycle(t *testing.T) {
 	}
 	marker(t, vm, `UCVM-FSCK UROOT: clean`)
 	marker(t, vm, `UCVM-PERSIST 2`)
-	if l := marker(t, vm, `UCVM-LOWER (\S*)`)[1]; l != "lowerdir=/root.rw/bootlayer/"+pin+"/"+osPath+":/root.ro/"+osPath {
+	if l := marker(t, vm, `UCVM-LOWER (\S*)`)[1]; l != "lowerdir="+boot.ModulesLayer+":/root.rw/bootlayer/"+pin+"/"+osPath+":/root.ro/"+osPath {
 		t.Errorf("second boot of the same snapshot: %s, want its boot layer above the repository", l)
 	}
+	checkModules(t, vm)
 	marker(t, vm, `UCVM-FORCED`)
 	waitOff(t, vm)
 	if strings.Contains(vm.Console(), "Partitioning") || strings.Contains(vm.Console(), "Contextualizing") {
@@ -69,9 +72,10 @@ func TestLifecycle(t *testing.T) {
 	newPin := m[2]
 	marker(t, vm, `UCVM-PERSIST 3`)
 	marker(t, vm, `Loading the boot pack\.\.\. 4 files, 1 symlinks, [0-9.]+ MB in a [0-9.]+ MB image`)
-	if l := marker(t, vm, `UCVM-LOWER (\S*)`)[1]; l != "lowerdir=/root.rw/bootlayer/"+newPin+"/"+osPath+":/root.ro/"+osPath {
-		t.Errorf("first boot of a snapshot with a boot pack: %s, want the unpacked layer above the repository", l)
+	if l := marker(t, vm, `UCVM-LOWER (\S*)`)[1]; l != "lowerdir="+boot.ModulesLayer+":/root.rw/bootlayer/"+newPin+"/"+osPath+":/root.ro/"+osPath {
+		t.Errorf("first boot of a snapshot with a boot pack: %s, want the pack's image above the repository", l)
 	}
+	checkModules(t, vm)
 	waitOff(t, vm)
 
 	r.stop()
@@ -91,4 +95,13 @@ func TestLifecycle(t *testing.T) {
 	}
 	waitOff(t, vm)
 	t.Logf("first boot: %d HTTP requests to the repository", hits1)
+}
+
+// checkModules: the OS sees the initrd's kernel modules (ModulesLayer)
+// without a copy in the scratch disk's upper layer.
+func checkModules(t *testing.T, vm *qemu.VM) {
+	t.Helper()
+	if m := marker(t, vm, `UCVM-MODULES (\S*) upper=(\d+)`); m[1] == "" || strings.HasSuffix(m[1], ":") || m[2] != "0" {
+		t.Errorf("kernel modules in the OS: %q, %s in the upper layer", m[1], m[2])
+	}
 }
