@@ -35,12 +35,7 @@ func modulesLayer(osTree, upper string) string {
 	if st, err := os.Lstat(src); err != nil || !st.IsDir() {
 		return existingLayer(kver)
 	}
-	rel := "lib/modules"
-	if r, err := resolveIn(osTree, "/lib/modules"); err == nil {
-		rel = r
-	} else if r, err := resolveIn(osTree, "/lib"); err == nil {
-		rel = path.Join(r, "modules") // an OS without lib/modules yet
-	}
+	rel := modulesPath(osTree)
 	if exists(filepath.Join(osTree, rel, kver)) || exists(filepath.Join(upper, rel, kver)) {
 		return ""
 	}
@@ -68,6 +63,22 @@ func copyDirAttrs(src, dst string) {
 	_ = os.Lchown(dst, int(st.Uid), int(st.Gid))
 	_ = unix.Chmod(dst, st.Mode&0o7777)
 	_ = unix.UtimesNano(dst, []unix.Timespec{st.Atim, st.Mtim})
+}
+
+// modulesPath returns where the OS tree at osTree keeps kernel modules,
+// relative to it: lib/modules with its symlinks resolved (usr/lib/modules
+// for a usrmerged OS), also when lib/modules does not exist yet.
+func modulesPath(osTree string) string {
+	for _, c := range []struct{ p, suffix string }{{"/lib/modules", ""}, {"/lib", "modules"}} {
+		r, err := resolveIn(osTree, c.p)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(osTree, r); err == nil && (rel != "." || c.suffix != "") && !strings.HasPrefix(rel, "..") {
+			return path.Join(filepath.ToSlash(rel), c.suffix)
+		}
+	}
+	return "lib/modules"
 }
 
 // existingLayer returns ModulesLayer if an earlier call filled it (a boot

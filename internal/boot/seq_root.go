@@ -218,7 +218,8 @@ func (b *Boot) stepHotfixes() {
 	kver := KernelRelease()
 	if dst := filepath.Join(NewRoot, "lib/modules", kver); kver != "" && exists("/lib/modules/"+kver) && !exists(dst) {
 		b.Con.Start("Posting kernel modules...")
-		if err := copyTree("/lib/modules/"+kver, dst); err != nil {
+		src, _ := filepath.EvalSymlinks("/lib/modules/" + kver) // (moved to ModulesLayer)
+		if err := copyTree(src, dst); err != nil {
 			b.Con.Fail()
 			b.logf("hotfixes", "modules: %v", err)
 		} else {
