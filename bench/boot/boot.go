@@ -76,7 +76,7 @@ func (b *bench) boot(name, initrd, disk, format, params string, more ...qemu.Dri
 	cfg := qemu.Config{Name: id, Kernel: b.kern.Vmlinux, Initrd: initrd, Append: strings.TrimSpace(qemu.AppendDefaults + " " + params),
 		Firmware: qemu.FirmwareQboot, MemoryMB: 1536, SMP: b.smp, Timeout: b.timeout, Net: &qemu.Net{},
 		Drives: append([]qemu.Drive{{File: disk, Format: format}}, more...), LogFile: b.path(id + ".console.log"),
-		Extra: []string{"-monitor", "unix:" + mon + ",server,nowait"}}
+		Extra: append([]string{"-monitor", "unix:" + mon + ",server,nowait"}, b.icountArgs()...)}
 	fmt.Printf("booting %s ...\n", name)
 	vm, err := qemu.Start(context.Background(), cfg)
 	if err != nil {
@@ -117,4 +117,12 @@ func (b *bench) boot(name, initrd, disk, format, params string, more ...qemu.Dri
 	}
 	fmt.Printf("  OS init %.1f s, up %.1f s\n", r.osInit.Seconds(), r.up.Seconds())
 	return r, nil
+}
+
+// icountArgs returns the -icount arguments of -icount SHIFT (none if off).
+func (b *bench) icountArgs() []string {
+	if b.icount < 0 {
+		return nil
+	}
+	return []string{"-icount", fmt.Sprintf("shift=%d,sleep=on", b.icount)}
 }

@@ -42,6 +42,7 @@ import (
 type bench struct {
 	work, root, fqrn, tag string
 	port, smp, runs       int
+	icount                int // -icount shift, -1: off
 	profile, overlay      bool
 	nopack                bool
 	scratchFormat         string
@@ -65,6 +66,7 @@ func main() {
 	flag.StringVar(&b.params, "params", "", "extra kernel parameters of every ucvm boot (e.g. ucvm.cpuprofile)")
 	flag.StringVar(&b.compression, "compression", "lz4", "compression of the ucvm initrd: lz4 (as the demo image), zstd, xz or none")
 	flag.IntVar(&b.smp, "smp", 1, "virtual CPUs of every boot (QEMU -smp; TCG runs them on separate host threads)")
+	flag.IntVar(&b.icount, "icount", -1, "`SHIFT`: run every guest with QEMU -icount shift=SHIFT (its clock counts instructions, 2^SHIFT ns each, and real time only while it idles), so that guest uptimes measure the work of a boot, not the host's load")
 	flag.Func("variant", "`NAME=PARAMS`: after (b), one more warm boot with these extra kernel parameters (repeatable; e.g. \"no layer=ucvm.bootlayer=off\")", func(v string) error {
 		name, params, ok := strings.Cut(v, "=")
 		if !ok || name == "" {

@@ -19,6 +19,9 @@ func size(p string) int64 {
 func (b *bench) report(rounds [][]result, ucvmInitrd, classicInitrd, disk string) {
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("\n%d host CPUs, %d vCPU per guest, %d round(s), load average %s", runtime.NumCPU(), b.smp, len(rounds), load)
+	if b.icount >= 0 {
+		fmt.Printf("QEMU -icount shift=%d: guest uptimes count instructions (%d ns each) and real time only while the guest idles\n", b.icount, 1<<b.icount)
+	}
 	fmt.Println("| round | boot | OS init s | OS up s | up / (c) of the round | guest uptime at up s | guest / (c) | fetched MB | cache MB after boot |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for i, res := range rounds {

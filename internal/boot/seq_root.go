@@ -104,7 +104,10 @@ func tail(s string, n int) string {
 func (b *Boot) stepRoot() {
 	lower := filepath.Join(RootRO, b.repo.OSPath)
 	layer, image := b.bootLayerLower()
-	mods := modulesLayer(lower, filepath.Join(RootRW, DirPersistent))
+	mods := ""
+	if b.Cmd.Get("ucvm.moduleslayer") != "off" {
+		mods = modulesLayer(lower, filepath.Join(RootRW, DirPersistent))
+	}
 	var tries [][]string
 	if layer != "" {
 		tries = append(tries, []string{mods, layer, lower}, []string{"", layer, lower})
