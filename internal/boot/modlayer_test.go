@@ -13,12 +13,21 @@ func TestModulesPath(t *testing.T) {
 		setup func(root string)
 		want  string
 	}{
-		"no lib":     {func(string) {}, "lib/modules"},
-		"plain lib":  {func(r string) { os.Mkdir(filepath.Join(r, "lib"), 0o755) }, "lib/modules"},
-		"usrmerge":   {func(r string) { os.MkdirAll(filepath.Join(r, "usr/lib"), 0o755); os.Symlink("usr/lib", filepath.Join(r, "lib")) }, "usr/lib/modules"},
-		"absolute":   {func(r string) { os.MkdirAll(filepath.Join(r, "usr/lib/modules"), 0o755); os.Symlink("/usr/lib", filepath.Join(r, "lib")) }, "usr/lib/modules"},
-		"modules ln": {func(r string) { os.MkdirAll(filepath.Join(r, "lib/m2"), 0o755); os.Symlink("m2", filepath.Join(r, "lib/modules")) }, "lib/m2"},
-		"escape":     {func(r string) { os.Symlink("../../..", filepath.Join(r, "lib")) }, "modules"},
+		"no lib":    {func(string) {}, "lib/modules"},
+		"plain lib": {func(r string) { os.Mkdir(filepath.Join(r, "lib"), 0o755) }, "lib/modules"},
+		"usrmerge": {func(r string) {
+			os.MkdirAll(filepath.Join(r, "usr/lib"), 0o755)
+			os.Symlink("usr/lib", filepath.Join(r, "lib"))
+		}, "usr/lib/modules"},
+		"absolute": {func(r string) {
+			os.MkdirAll(filepath.Join(r, "usr/lib/modules"), 0o755)
+			os.Symlink("/usr/lib", filepath.Join(r, "lib"))
+		}, "usr/lib/modules"},
+		"modules ln": {func(r string) {
+			os.MkdirAll(filepath.Join(r, "lib/m2"), 0o755)
+			os.Symlink("m2", filepath.Join(r, "lib/modules"))
+		}, "lib/m2"},
+		"escape": {func(r string) { os.Symlink("../../..", filepath.Join(r, "lib")) }, "modules"},
 	} {
 		root := t.TempDir()
 		c.setup(root)
