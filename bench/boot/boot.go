@@ -32,7 +32,7 @@ var (
 	reUp     = regexp.MustCompile(`UCVM-OS-UP`)
 	reUptime = regexp.MustCompile(`UCVM-OS-UP uptime=([0-9.]+)`)
 	reCache  = regexp.MustCompile(`UCVM-DEMO cache_kb=(\d+)`)
-	reLayer  = regexp.MustCompile(`boot layer written in [0-9.]+ s: dir \S+ files \d+ bytes (\d+)|(?:Unpacking|Loading) the boot pack\.\.\. .*\(bytes (\d+)\)`)
+	reLayer  = regexp.MustCompile(`boot layer written in [0-9.]+ s: dir \S+ files \d+ bytes (\d+)|\d+ files, \d+ symlinks, [0-9.]+ MB in a [0-9.]+ MB image \(bytes (\d+)\)`) // the pack's result, also on a line of its own after kernel messages
 )
 
 type countingWriter struct {

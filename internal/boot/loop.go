@@ -22,7 +22,7 @@ func LoopMount(file, target, fstype string) error {
 	// f stays open until the mount holds the device: with autoclear the
 	// device is released at the last close.
 	defer f.Close()
-	if err := unix.Mount(dev, target, fstype, unix.MS_RDONLY|unix.MS_NODEV|unix.MS_NOSUID, ""); err != nil {
+	if err := unix.Mount(dev, target, fstype, unix.MS_RDONLY, ""); err != nil {
 		_ = unix.IoctlSetInt(int(f.Fd()), unix.LOOP_CLR_FD, 0)
 		return fmt.Errorf("mount %s (%s on %s) at %s: %w", fstype, file, dev, target, err)
 	}

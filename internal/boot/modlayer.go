@@ -33,7 +33,7 @@ func modulesLayer(osTree, upper string) string {
 		return ""
 	}
 	if st, err := os.Lstat(src); err != nil || !st.IsDir() {
-		return existingLayer(kver)
+		return ""
 	}
 	rel := modulesPath(osTree)
 	if exists(filepath.Join(osTree, rel, kver)) || exists(filepath.Join(upper, rel, kver)) {
@@ -79,15 +79,6 @@ func modulesPath(osTree string) string {
 		}
 	}
 	return "lib/modules"
-}
-
-// existingLayer returns ModulesLayer if an earlier call filled it (a boot
-// that mounts the union twice, after a failed attempt).
-func existingLayer(kver string) string {
-	if t, err := os.Readlink(filepath.Join("/lib/modules", kver)); err == nil && strings.HasPrefix(t, ModulesLayer+"/") {
-		return ModulesLayer
-	}
-	return ""
 }
 
 // unmoveModules undoes modulesLayer (the union root is mounted without

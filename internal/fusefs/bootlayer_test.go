@@ -32,11 +32,7 @@ func TestBootLayer(t *testing.T) {
 	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
 	mustNo(t, os.Chtimes(filepath.Join(p.src, "os/etc/conf"), old, old))
 	p.publish("", 0)
-	srv := newRepoServer(t, pubFQRN, p.storage)
-	e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
-	layers := filepath.Join(t.TempDir(), "bootlayer")
-	e.cfg.BootLayerDir = layers
-	mnt, m := e.mount(t)
+	mnt, m, layers := mountWithLayers(t, p)
 
 	for _, f := range []string{"os/bin/tool", "os/etc/conf", "os/lib/libx.so", "os/usr/share/a"} {
 		readFile(t, filepath.Join(mnt, f))

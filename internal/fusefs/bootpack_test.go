@@ -55,11 +55,7 @@ func TestBootPack(t *testing.T) {
 		t.Fatalf("pack in the catalog: compressed %v, %v", n != nil && n.Compressed(), err)
 	}
 
-	srv := newRepoServer(t, pubFQRN, p.storage)
-	e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
-	layers := filepath.Join(t.TempDir(), "bootlayer")
-	e.cfg.BootLayerDir = layers
-	mnt, m := e.mount(t)
+	mnt, m, layers := mountWithLayers(t, p)
 	if _, err := m.Command("bootpack /os/nothing"); !errors.Is(err, fusefs.ErrNoBootPack) {
 		t.Fatalf("missing pack: %v", err)
 	}
@@ -114,11 +110,7 @@ func TestBootPackCorrupt(t *testing.T) {
 	b[len(b)-1] ^= 0xff
 	mustNo(t, os.WriteFile(obj, b, 0o644))
 
-	srv := newRepoServer(t, pubFQRN, p.storage)
-	e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
-	layers := filepath.Join(t.TempDir(), "bootlayer")
-	e.cfg.BootLayerDir = layers
-	_, m := e.mount(t)
+	_, m, layers := mountWithLayers(t, p)
 	if _, err := m.Command("bootpack /os/" + bootpack.FileName); err == nil || !strings.Contains(err.Error(), "hash") {
 		t.Fatalf("corrupt pack: %v", err)
 	}
@@ -155,11 +147,7 @@ func TestBootPackStale(t *testing.T) {
 	p.write("os/etc/conf", "revision 2, changed\n")
 	p.publish("", 0)
 
-	srv := newRepoServer(t, pubFQRN, p.storage)
-	e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
-	layers := filepath.Join(t.TempDir(), "bootlayer")
-	e.cfg.BootLayerDir = layers
-	mnt, m := e.mount(t)
+	mnt, m, layers := mountWithLayers(t, p)
 	if _, err := m.Command("bootpack /os/" + bootpack.FileName); !errors.Is(err, fusefs.ErrPackStale) || !strings.Contains(err.Error(), "/os/etc/conf") {
 		t.Fatalf("stale pack: %v", err)
 	}
@@ -170,4 +158,16 @@ func TestBootPackStale(t *testing.T) {
 	if out, err := m.Command("bootlayer"); err != nil || !strings.Contains(out, "files 1\n") {
 		t.Fatalf("recorded layer after a stale pack: %q %v", out, err)
 	}
+}
+
+// mountWithLayers serves p's storage and mounts its newest revision with
+// a boot layer directory; it returns the mount point, the mount and that
+// directory.
+func mountWithLayers(t *testing.T, p *pubRepo) (string, *fusefs.Mounted, string) {
+	t.Helper()
+	srv := newRepoServer(t, pubFQRN, p.storage)
+	e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
+	e.cfg.BootLayerDir = filepath.Join(t.TempDir(), "bootlayer")
+	mnt, m := e.mount(t)
+	return mnt, m, e.cfg.BootLayerDir
 }
