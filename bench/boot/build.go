@@ -41,7 +41,7 @@ func (b *bench) ucvmInitrd() (string, error) {
 	out := b.path("ucvm.initrd")
 	br := spec.Branch{Name: "bench", FQRN: b.fqrn, OSPath: "os", Servers: []string{fmt.Sprintf("10.0.2.2:%d", b.port)}, Tag: b.tag}
 	return out, buildInitrd(initrd.Options{Init: init, StrongVersion: "bench", Kernel: b.kern,
-		Modules: []string{"virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4", "overlay", "fuse", "loop", "erofs"},
+		Modules: []string{"sha256_ssse3", "virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4", "overlay", "fuse", "loop", "erofs"},
 		Branch:  br, KeyFiles: []string{filepath.Join(b.work, "keys", b.fqrn+".pub")},
 		CACerts: "/etc/ssl/certs/ca-certificates.crt", Busybox: "/bin/busybox", E2fsprogs: false,
 		Compression: b.compression}, out)

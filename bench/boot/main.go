@@ -75,11 +75,40 @@ func main() {
 		b.variants = append(b.variants, [2]string{name, params})
 		return nil
 	})
+	initrdOnly := flag.Bool("initrd-only", false, "build the ucvm initrd (and the classic one) under WORK/bench, print their paths and stop (for boots by hand)")
 	flag.Parse()
-	if err := b.run(); err != nil {
+	run := b.run
+	if *initrdOnly {
+		run = b.buildOnly
+	}
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/boot:", err)
 		os.Exit(1)
 	}
+}
+
+// buildOnly builds both initrds and the classic disk and prints their paths.
+func (b *bench) buildOnly() error {
+	var err error
+	if b.root, err = os.Getwd(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(b.path(), 0o755); err != nil {
+		return err
+	}
+	if b.kern, err = kernel.Fetch(context.Background(), kernel.DefaultCacheDir()); err != nil {
+		return err
+	}
+	ucvmInitrd, err := b.ucvmInitrd()
+	if err != nil {
+		return fmt.Errorf("ucvm initrd: %w", err)
+	}
+	classicInitrd, disk, err := b.classic()
+	if err != nil {
+		return fmt.Errorf("classic image: %w", err)
+	}
+	fmt.Printf("kernel %s\nucvm initrd %s\nclassic initrd %s\nclassic disk %s\n", b.kern.Vmlinux, ucvmInitrd, classicInitrd, disk)
+	return nil
 }
 
 func (b *bench) path(p ...string) string {

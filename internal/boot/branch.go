@@ -59,10 +59,12 @@ type RepoSettings struct {
 	UIDMap      string   `json:"uid_map,omitempty"`
 	GIDMap      string   `json:"gid_map,omitempty"`
 	BootLayer   string   `json:"boot_layer,omitempty"` // UCVM_BOOT_LAYER
-	// Diagnostics (kernel parameters ucvm.cpuprofile, ucvm.godebug): a CPU
-	// profile of the client written here when it stops; its GODEBUG.
+	// Diagnostics (kernel parameters ucvm.cpuprofile, ucvm.godebug,
+	// ucvm.debugfuse): a CPU profile of the client written here when it
+	// stops; its GODEBUG; every FUSE request logged to ucvm-mount.stderr.
 	CPUProfile string `json:"cpu_profile,omitempty"`
 	GoDebug    string `json:"godebug,omitempty"`
+	DebugFuse  bool   `json:"debug_fuse,omitempty"`
 }
 
 // splitHosts splits a host list on ',' and ';' (the original's CDN list

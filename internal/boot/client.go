@@ -128,6 +128,7 @@ func mountRepo(s RepoSettings, log *slog.Logger) (*fusefs.Mounted, *fusefs.Setup
 	if err != nil {
 		return nil, nil, err
 	}
+	setup.Mount.Debug = s.DebugFuse
 	m, err := fusefs.Mount(ctx, setup.Mount)
 	if err != nil {
 		setup.Close()

@@ -43,6 +43,7 @@ func Main(args []string) int {
 }
 
 func bootMain() int {
+	SetHugePages(false)
 	con := NewConsole(os.Stdout)
 	t := NewTimings()
 	t.Begin("early")

@@ -88,6 +88,7 @@ func SwitchRoot(newRoot, init string, args []string) error {
 	if err := os.Chdir("/"); err != nil {
 		return err
 	}
+	SetHugePages(true) // the OS gets the kernel's policy back
 	return unix.Exec(init, append([]string{init}, args...), os.Environ())
 }
 

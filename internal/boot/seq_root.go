@@ -30,6 +30,7 @@ func (b *Boot) stepRepository() {
 		s.CPUProfile = filepath.Join(RootRW, DirCache, time.Now().UTC().Format("ucvm-mount-20060102T150405.pprof"))
 	}
 	s.GoDebug = orDefault(b.Cmd.Get("ucvm.godebug"), ClientGoDebug)
+	s.DebugFuse = b.Cmd.Has("ucvm.debugfuse")
 	pin, err := ReadSnapshot(RootRW)
 	if err != nil {
 		b.Con.Warn("%v", err)
@@ -167,7 +168,7 @@ func (b *Boot) bootLayerLower() (layer string, image bool) {
 	}
 	b.logf("cvmfs", "boot layer %s", layer)
 	dir := filepath.Join(b.repo.BootLayer, b.mounted.RootHash)
-	image, err := mountLayerImage(dir, layer)
+	image, err := mountLayerImage(dir, layer, b.loadLater)
 	if err != nil {
 		b.Con.Warn("boot pack image not usable, removed: %v", err)
 		_ = os.RemoveAll(dir)
@@ -185,6 +186,15 @@ func joinLower(layers []string) string {
 		}
 	}
 	return strings.Join(out, ":")
+}
+
+// loadLater loads modules of LaterModules when the boot needs them; the
+// time goes to ulogs/modules.log.
+func (b *Boot) loadLater(names ...string) error {
+	t0 := time.Now()
+	err := LoadLater(filepath.Join("/lib/modules", KernelRelease()), FinitModule, names...)
+	b.logf("modules", "later: %s %.3fs, errors: %v", strings.Join(names, " "), time.Since(t0).Seconds(), err)
+	return err
 }
 
 func (b *Boot) rw(p string) string { return filepath.Join(NewRoot, mountRW, p) }

@@ -149,8 +149,9 @@ func (b *Boot) stepModules() {
 		took = append(took, fmt.Sprintf("%s %.3fs", moduleName(p), time.Since(t0).Seconds()))
 		return err
 	}
-	n, skipped, err := LoadModules(dir, timed, devices)
-	b.logf("modules", "loaded %d modules from %s (no device for %s); errors: %v\n%s", n, dir, strings.Join(skipped, " "), err, strings.Join(took, "\n"))
+	n, skipped, err := LoadModules(dir, timed, devices, LaterModules...)
+	b.logf("modules", "loaded %d modules from %s (no device for %s; when needed: %s); errors: %v\n%s", n, dir,
+		strings.Join(skipped, " "), strings.Join(LaterModules, " "), err, strings.Join(took, "\n"))
 	b.Con.OK()
 }
 

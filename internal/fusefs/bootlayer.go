@@ -46,11 +46,15 @@ type BootLayerInfo struct {
 	Symlinks  int    `json:"symlinks"`
 	Whiteouts int    `json:"whiteouts"`
 	Skipped   int    `json:"skipped"`
+	// Opaque counts the directories the layer holds completely (marked
+	// opaque: overlayfs does not look below them).
+	Opaque int `json:"opaque,omitempty"`
 	// Image names the layer's file system image (a boot pack's), which
-	// the bootloader mounts at the layer's OS directory; "" for a layer
-	// of files.
+	// the bootloader mounts at the layer's OS directory (ImageBase, a
+	// repository path); "" for a layer of files.
 	Image      string    `json:"image,omitempty"`
 	ImageBytes int64     `json:"image_bytes,omitempty"`
+	ImageBase  string    `json:"image_base,omitempty"`
 	Created    time.Time `json:"created"`
 	Existed    bool      `json:"-"`
 }
@@ -59,8 +63,8 @@ func (i BootLayerInfo) String() string {
 	if i.Existed {
 		return fmt.Sprintf("exists %s\n", i.Dir)
 	}
-	s := fmt.Sprintf("dir %s\nfiles %d\nbytes %d\nsymlinks %d\nwhiteouts %d\nskipped %d\n",
-		i.Dir, i.Files, i.Bytes, i.Symlinks, i.Whiteouts, i.Skipped)
+	s := fmt.Sprintf("dir %s\nfiles %d\nbytes %d\nsymlinks %d\nwhiteouts %d\nskipped %d\nopaque %d\n",
+		i.Dir, i.Files, i.Bytes, i.Symlinks, i.Whiteouts, i.Skipped, i.Opaque)
 	if i.Image != "" {
 		s += fmt.Sprintf("image %s\nimage_bytes %d\n", i.Image, i.ImageBytes)
 	}
@@ -68,8 +72,10 @@ func (i BootLayerInfo) String() string {
 }
 
 // WriteBootLayer ends the boot record and writes the layer of the
-// mounted revision, unless it exists. The layer appears at once (a
-// directory rename) and complete, or not at all.
+// mounted revision, unless it exists. A layer that is a boot pack's image
+// is replaced by one of plain files: the image's files plus what this
+// boot recorded (no image to mount and decompress on later boots). The
+// layer appears at once (a directory rename) and complete, or not at all.
 func (f *FS) WriteBootLayer(ctx context.Context) (BootLayerInfo, error) {
 	dir := f.cfg.BootLayerDir
 	if dir == "" || f.record == nil {
@@ -77,22 +83,33 @@ func (f *FS) WriteBootLayer(ctx context.Context) (BootLayerInfo, error) {
 	}
 	f.layerMu.Lock()
 	defer f.layerMu.Unlock()
-	read, missing := f.record.stop()
+	rec := f.record.stop()
 	s := f.acquire()
 	defer f.releaseSnap(s)
 	info := newLayerInfo(dir, s)
 	name := info.RootHash
-	if info.Existed {
+	img, isImage := imageLayer(info)
+	if info.Existed && !isImage {
 		return info, nil
 	}
-	if len(read)+len(missing) == 0 {
+	if rec.empty() && !isImage {
 		return info, ErrNothingRecorded
 	}
-	if err := f.buildLayer(s, &info, func(w *layerWriter) error { return w.write(ctx, read, missing) }); err != nil {
+	info.Existed = false
+	fill := func(w *layerWriter) error {
+		if isImage {
+			if err := w.flatten(ctx, info.Dir, img); err != nil {
+				return fmt.Errorf("copy of the boot pack image: %w", err)
+			}
+		}
+		return w.write(ctx, rec)
+	}
+	if err := f.buildLayer(s, &info, fill); err != nil {
 		return info, fmt.Errorf("boot layer %s: %w", name, err)
 	}
 	f.log.Info("boot layer written", "dir", info.Dir, "files", info.Files, "bytes", info.Bytes,
-		"symlinks", info.Symlinks, "whiteouts", info.Whiteouts, "skipped", info.Skipped)
+		"symlinks", info.Symlinks, "whiteouts", info.Whiteouts, "opaque", info.Opaque, "skipped", info.Skipped,
+		"from_image", isImage)
 	return info, nil
 }
 
@@ -125,7 +142,7 @@ func (f *FS) buildLayer(s *snapshot, info *BootLayerInfo, fill func(*layerWriter
 		err = w.finish()
 	}
 	if err == nil {
-		err = publishLayer(tmp, *info)
+		err = publishLayer(tmp, *info, w.opaque)
 	}
 	if err != nil {
 		_ = os.RemoveAll(tmp)
@@ -133,9 +150,17 @@ func (f *FS) buildLayer(s *snapshot, info *BootLayerInfo, fill func(*layerWriter
 	return err
 }
 
-// publishLayer flushes the layer to disk, renames it into place and
-// writes its description next to it.
-func publishLayer(tmp string, info BootLayerInfo) error {
+// publishLayer marks the complete directories opaque, flushes the layer
+// to disk, renames it into place and writes its description next to it.
+// A layer already there (a boot pack's image, possibly still mounted by
+// this boot) is moved aside to .old-<hash>, which the bootloader removes
+// at the next boot.
+func publishLayer(tmp string, info BootLayerInfo, opaque []string) error {
+	for _, d := range opaque {
+		if err := unix.Setxattr(tmp+d, opaqueXattr, []byte("y"), 0); err != nil {
+			return fmt.Errorf("mark %s opaque: %w", d, err)
+		}
+	}
 	fd, err := unix.Open(tmp, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return err
@@ -145,6 +170,13 @@ func publishLayer(tmp string, info BootLayerInfo) error {
 	if err != nil {
 		return err
 	}
+	if _, err := os.Lstat(info.Dir); err == nil {
+		old := filepath.Join(filepath.Dir(info.Dir), ".old-"+info.RootHash)
+		_ = os.RemoveAll(old)
+		if err := os.Rename(info.Dir, old); err != nil {
+			return err
+		}
+	}
 	if err := os.Rename(tmp, info.Dir); err != nil {
 		return err
 	}
@@ -153,14 +185,38 @@ func publishLayer(tmp string, info BootLayerInfo) error {
 }
 
 type layerWriter struct {
-	f    *FS
-	s    *snapshot
-	root string
-	dirs map[string]*Node // created directories by repository path
-	info *BootLayerInfo
+	f      *FS
+	s      *snapshot
+	root   string
+	dirs   map[string]*Node // created directories by repository path
+	info   *BootLayerInfo
+	opaque []string // complete directories (repository paths), marked opaque when published
+	extra  int64    // bytes added for lookups and complete directories
 }
 
-func (w *layerWriter) write(ctx context.Context, read, missing []string) error {
+// write adds what a boot recorded: the files and symlinks it read, the
+// small files it looked up, whiteouts for the names it missed, and the
+// directories it listed, complete where that is cheap (complete.go).
+func (w *layerWriter) write(ctx context.Context, rec recorded) error {
+	if err := w.writeRead(ctx, rec.read); err != nil {
+		return err
+	}
+	for _, p := range rec.found {
+		if err := w.addFound(ctx, p); err != nil {
+			return err
+		}
+	}
+	for _, p := range rec.missing {
+		if err := w.addMissing(ctx, p); err != nil {
+			return err
+		}
+	}
+	return w.complete(ctx, rec.listed)
+}
+
+// writeRead copies the files and symlinks the boot read, after checking
+// that the scratch disk has room for them.
+func (w *layerWriter) writeRead(ctx context.Context, read []string) error {
 	entries := make([]*Node, len(read)) // nil: gone from the revision
 	var need int64
 	for i, p := range read {
@@ -181,11 +237,6 @@ func (w *layerWriter) write(ctx context.Context, read, missing []string) error {
 			return err
 		}
 	}
-	for _, p := range missing {
-		if err := w.addMissing(ctx, p); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -196,6 +247,9 @@ var errNoSpace = errors.New("not enough space for the boot layer")
 func (w *layerWriter) addRead(ctx context.Context, p string, e *Node) error {
 	if e == nil {
 		w.info.Skipped++
+		return nil
+	}
+	if w.has(p) { // from the boot pack's image
 		return nil
 	}
 	switch {
@@ -239,6 +293,9 @@ func (w *layerWriter) addMissing(ctx context.Context, p string) error {
 	}
 	if err := w.ensureDir(ctx, parent); err != nil {
 		return err
+	}
+	if w.has(p) {
+		return nil
 	}
 	if err := unix.Mknod(w.root+p, unix.S_IFCHR, 0); err != nil {
 		if errors.Is(err, unix.EEXIST) {

@@ -22,21 +22,30 @@ func (w *layerWriter) copyFile(ctx context.Context, e *Node, dst string) error {
 		return err
 	}
 	defer src.Close()
+	return w.writeFile(dst, io.NewSectionReader(src, 0, src.Size()), e)
+}
+
+// writeFile writes a new file dst with the content of r, which must be
+// e's size, and e's attributes; on failure dst is removed.
+func (w *layerWriter) writeFile(dst string, r io.Reader, e *Node) error {
 	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
-	n, err := io.Copy(out, io.NewSectionReader(src, 0, src.Size()))
+	n, err := io.Copy(out, r)
 	if err == nil && n != e.Size {
 		err = fmt.Errorf("copied %d bytes, the catalog says %d", n, e.Size)
 	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = w.setAttrs(dst, e, false)
 	}
-	return w.setAttrs(dst, e, false)
+	if err != nil {
+		_ = os.Remove(dst)
+	}
+	return err
 }
 
 // setAttrs gives p the owner, mode and times the mount shows for e.

@@ -67,9 +67,8 @@ func (f *FS) ApplyBootPack(ctx context.Context, packPath string) (BootLayerInfo,
 	if err != nil {
 		return info, fmt.Errorf("boot pack %s: %w", packPath, err)
 	}
-	if f.record != nil {
-		f.record.stop() // the revision has its layer now
-	}
+	// The record goes on: the files this boot reads through the mount
+	// join the image's in the layer of plain files written at shutdown.
 	f.log.Info("boot pack image written", "dir", info.Dir, "files", info.Files, "bytes", info.Bytes,
 		"symlinks", info.Symlinks, "image_bytes", info.ImageBytes, "seconds", time.Since(t0).Seconds())
 	return info, nil
@@ -114,7 +113,7 @@ func (w *layerWriter) putImage(ctx context.Context, st streamer, n *Node, base s
 	w.f.log.Info("boot pack image copied", "header_s", t1.Sub(t0).Seconds(), "check_s", t2.Sub(t1).Seconds(),
 		"copy_s", time.Since(t2).Seconds(), "entries", len(m.Entries))
 	w.info.Files, w.info.Symlinks, w.info.Bytes = m.Files()
-	w.info.Image, w.info.ImageBytes = bootpack.ImageName, size
+	w.info.Image, w.info.ImageBytes, w.info.ImageBase = bootpack.ImageName, size, base
 	return nil
 }
 

@@ -35,6 +35,7 @@ func (n *node) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, 
 	if err != nil {
 		return nil, 0, f.errno("readdir", n.path, err)
 	}
+	f.record.noteListed(n.path)
 	gen := s.gen
 	f.listings.remember(n, gen, list)
 	f.ahead.listed(n, gen, list)

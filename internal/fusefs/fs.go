@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -120,8 +119,11 @@ func NewFS(cfg Config, tree Tree, open Opener) (*FS, error) {
 		return nil, err
 	}
 	if cfg.BootLayerDir != "" {
-		_, err := os.Stat(filepath.Join(cfg.BootLayerDir, f.cur.info.RootHash.String()))
-		f.record = newBootRecord(err != nil) // a layer exists: nothing to record
+		// Record unless the revision has its layer of files already; a
+		// boot pack's image is turned into one at shutdown.
+		info := newLayerInfo(cfg.BootLayerDir, f.cur)
+		_, isImage := imageLayer(info)
+		f.record = newBootRecord(!info.Existed || isImage)
 	}
 	return f, nil
 }

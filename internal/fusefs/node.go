@@ -70,6 +70,9 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs
 		}
 		return nil, errno
 	}
+	if !e.IsDir() {
+		f.record.noteFound(p)
+	}
 	f.fillAttr(s.gen, e, &out.Attr)
 	out.SetEntryTimeout(f.ttl(s))
 	out.SetAttrTimeout(f.ttl(s))

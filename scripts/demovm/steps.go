@@ -86,7 +86,7 @@ release: 1
 arch: x86_64
 kernel:
   source: debian
-modules: [virtio_pci, virtio_blk, virtio_net, virtio_rng, crc32c_generic, ext4, overlay, fuse, loop, erofs, isofs, sr_mod, ata_piix, nls_cp437, nls_ascii, nls_utf8, vfat]
+modules: [sha256_ssse3, virtio_pci, virtio_blk, virtio_net, virtio_rng, crc32c_generic, ext4, overlay, fuse, loop, erofs, isofs, sr_mod, ata_piix, nls_cp437, nls_ascii, nls_utf8, vfat]
 bootloader:
   package: ./cmd/ucvm-init
   module_root: %q

@@ -20,7 +20,7 @@ func TestUpdateRebaseAndKexec(t *testing.T) {
 	k := imagetest.Kernel(t)
 	o := initrd.Options{
 		Init: imagetest.Bootloader(t), StrongVersion: "2026.11-2.ucvm.x86_64", Kernel: k,
-		Modules: []string{"virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4",
+		Modules: []string{"sha256_ssse3", "virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4",
 			"overlay", "fuse", "loop", "erofs", "isofs", "vfat", "nls_cp437", "nls_ascii", "nls_utf8"},
 		Branch:   spec.Branch{Name: "test", FQRN: fqrn, OSPath: osPath, Servers: []string{repoHost}, Tag: "v1"},
 		KeyFiles: []string{filepath.Join(r.keys, fqrn+".pub")}, Busybox: "/bin/busybox",
