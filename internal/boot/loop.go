@@ -21,5 +21,5 @@ func mountLayerImage(layer, lower string, loadLater func(...string) error) (bool
 	if err := loadLater(LaterModules...); err != nil {
 		return true, err
 	}
-	return true, loopdev.Mount(img, lower, bootpack.ImageType, "")
+	return true, loopdev.Mount(img, lower, bootpack.ImageType, loopdev.Options{})
 }

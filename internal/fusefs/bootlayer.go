@@ -51,7 +51,8 @@ type BootLayerInfo struct {
 	Opaque int `json:"opaque,omitempty"`
 	// Image names the layer's file system image (a boot pack's), which
 	// the bootloader mounts at the layer's OS directory (ImageBase, a
-	// repository path); "" for a layer of files.
+	// repository path) until the shutdown turns it into plain files; ""
+	// for a layer of files.
 	Image      string    `json:"image,omitempty"`
 	ImageBytes int64     `json:"image_bytes,omitempty"`
 	ImageBase  string    `json:"image_base,omitempty"`

@@ -119,7 +119,10 @@ func TestBootPackFlatten(t *testing.T) {
 		t.Fatalf("image still in the layer: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(layers, ".old-"+info.RootHash, bootpack.ImageName)); err != nil {
-		t.Fatalf("image not moved aside: %v", err)
+		t.Fatalf("the image was not moved aside: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(layers, ".img-*")); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
 	}
 	lower := filepath.Join(info.Dir, "os")
 	var st unix.Stat_t

@@ -34,10 +34,8 @@ func imageLayer(info BootLayerInfo) (BootLayerInfo, bool) {
 	if err != nil || json.Unmarshal(b, &old) != nil || old.Image == "" || old.ImageBase == "" {
 		return old, false
 	}
-	if _, err := os.Stat(filepath.Join(info.Dir, old.Image)); err != nil {
-		return old, false
-	}
-	return old, true
+	_, err = os.Stat(filepath.Join(old.Dir, old.Image))
+	return old, err == nil
 }
 
 // flatten copies the directories, files and symlinks of the boot pack
@@ -49,6 +47,7 @@ func (w *layerWriter) flatten(ctx context.Context, dir string, old BootLayerInfo
 	if err := unix.Statfs(w.root, &st); err == nil && int64(st.Bavail)*st.Bsize < old.Bytes+layerReserve {
 		return fmt.Errorf("%w: %d MB free, the image's files need %d MB", errNoSpace, int64(st.Bavail)*st.Bsize>>20, old.Bytes>>20)
 	}
+	image := filepath.Join(dir, old.Image)
 	mnt := filepath.Join(filepath.Dir(dir), ".img-"+w.info.RootHash)
 	_ = unix.Unmount(mnt, unix.MNT_DETACH) // left by an interrupted copy
 	if err := os.MkdirAll(mnt, 0o700); err != nil {
@@ -60,7 +59,7 @@ func (w *layerWriter) flatten(ctx context.Context, dir string, old BootLayerInfo
 		nodes = filepath.Join(filepath.Dir(dir), ".dev")
 		defer os.RemoveAll(nodes)
 	}
-	if err := loopdev.Mount(filepath.Join(dir, old.Image), mnt, bootpack.ImageType, nodes); err != nil {
+	if err := loopdev.Mount(image, mnt, bootpack.ImageType, loopdev.Options{Nodes: nodes}); err != nil {
 		return err
 	}
 	defer unix.Unmount(mnt, unix.MNT_DETACH)

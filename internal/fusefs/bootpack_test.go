@@ -171,3 +171,32 @@ func mountWithLayers(t *testing.T, p *pubRepo) (string, *fusefs.Mounted, string)
 	mnt, m := e.mount(t)
 	return mnt, m, e.cfg.BootLayerDir
 }
+
+// TestBootPackChunks: a boot pack is stored in fixed pieces of 2 MiB,
+// so that a client verifies and writes its image a piece at a time.
+func TestBootPackChunks(t *testing.T) {
+	p := newPubRepo(t)
+	big := make([]byte, 9<<20)
+	rand.New(rand.NewSource(2)).Read(big)
+	p.write("os/usr/lib/libbig.so", string(big))
+	p.publish("", 0)
+	var buf bytes.Buffer
+	_, err := bootpack.Build(context.Background(), openStorage(t, p), "/os", []string{"usr/lib/libbig.so"}, &buf, nil)
+	mustNo(t, err)
+	p.write("os/"+bootpack.FileName, buf.String())
+	p.publish("", 0)
+	r := openStorage(t, p)
+	n, err := r.Lookup(context.Background(), "/os/"+bootpack.FileName)
+	mustNo(t, err)
+	chunks, err := r.Chunks(context.Background(), n)
+	mustNo(t, err)
+	if len(chunks) < 4 || chunks[0].Size != 2<<20 || chunks[len(chunks)-2].Size != 2<<20 {
+		t.Fatalf("%d chunks, first %d bytes", len(chunks), chunks[0].Size)
+	}
+	_, m, _ := mountWithLayers(t, p)
+	out, err := m.Command("bootpack /os/" + bootpack.FileName)
+	mustNo(t, err)
+	if !strings.Contains(out, "files 1\n") {
+		t.Fatalf("answer %q", out)
+	}
+}

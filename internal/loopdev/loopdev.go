@@ -9,17 +9,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Options of a loop mount.
+type Options struct {
+	// Nodes is the directory of the device nodes ("" is /dev); missing
+	// ones are made there: the client daemon's own /dev after the
+	// hand-over is the emptied initramfs one, so it uses a directory on
+	// the scratch disk.
+	Nodes string
+}
+
 // Mount attaches file read-only to a free loop device and mounts it
 // read-only as fstype at target. The device is configured to release
-// itself when the file system is unmounted (LO_FLAGS_AUTOCLEAR). The
-// device nodes are taken from the directory nodes ("" is /dev) and made
-// there when missing: the client daemon's own /dev after the hand-over is
-// the emptied initramfs one, so it uses a directory on the scratch disk.
-func Mount(file, target, fstype, nodes string) error {
-	if nodes == "" {
-		nodes = "/dev"
+// itself when the file system is unmounted (LO_FLAGS_AUTOCLEAR).
+func Mount(file, target, fstype string, o Options) error {
+	if o.Nodes == "" {
+		o.Nodes = "/dev"
 	}
-	dev, f, err := loopAttach(file, nodes)
+	dev, f, err := loopAttach(file, o)
 	if err != nil {
 		return fmt.Errorf("loop device for %s: %w", file, err)
 	}
@@ -35,13 +41,13 @@ func Mount(file, target, fstype, nodes string) error {
 
 // loopAttach binds file to a free loop device and returns its path and an
 // open descriptor of it.
-func loopAttach(file, nodes string) (string, *os.File, error) {
+func loopAttach(file string, o Options) (string, *os.File, error) {
 	backing, err := os.Open(file)
 	if err != nil {
 		return "", nil, err
 	}
 	defer backing.Close()
-	control := filepath.Join(nodes, "loop-control")
+	control := filepath.Join(o.Nodes, "loop-control")
 	if err := ensureNode(control, unix.S_IFCHR, 10, 237); err != nil {
 		return "", nil, err
 	}
@@ -58,7 +64,7 @@ func loopAttach(file, nodes string) (string, *os.File, error) {
 		if err != nil {
 			return "", nil, fmt.Errorf("LOOP_CTL_GET_FREE: %w", err)
 		}
-		dev := filepath.Join(nodes, fmt.Sprintf("loop%d", n))
+		dev := filepath.Join(o.Nodes, fmt.Sprintf("loop%d", n))
 		if err := ensureNode(dev, unix.S_IFBLK, 7, uint32(n)); err != nil {
 			return "", nil, err
 		}

@@ -62,7 +62,9 @@ func (c *contents) reuse(n *node) bool {
 func (c *contents) process(n *node, r io.Reader) error {
 	var got int64
 	var err error
-	if c.chunking && c.params.Candidate(n.e.Size) {
+	if isBootPack(n) && n.e.Size > bootPackChunk {
+		got, err = c.processChunked(n, r) // always, also without chunking: streamed in pieces
+	} else if c.chunking && c.params.Candidate(n.e.Size) {
 		got, err = c.processChunked(n, r)
 	} else {
 		got, err = c.processWhole(n, r)
@@ -104,7 +106,11 @@ func (c *contents) processChunked(n *node, r io.Reader) (int64, error) {
 	var got int64
 	var chunks []catalog.Chunk
 	z := c.compressFor(n)
-	err := chunk.Split(io.LimitReader(r, n.e.Size+1), c.params, func(ch chunk.Chunk, data []byte) error {
+	split := func(r io.Reader, fn func(chunk.Chunk, []byte) error) error { return chunk.Split(r, c.params, fn) }
+	if isBootPack(n) {
+		split = func(r io.Reader, fn func(chunk.Chunk, []byte) error) error { return chunk.SplitFixed(r, bootPackChunk, fn) }
+	}
+	err := split(io.LimitReader(r, n.e.Size+1), func(ch chunk.Chunk, data []byte) error {
 		got += int64(len(data))
 		if ch.Sole() {
 			h, err := c.put(data, hash.SuffixNone, z)
@@ -130,10 +136,19 @@ func (c *contents) processChunked(n *node, r io.Reader) (int64, error) {
 
 // compressFor: files are zlib-compressed unless compression is off or
 // the file is compressed already by design (a boot pack, see package
-// bootpack: zlib over zstd would cost every reader an inflate for nothing).
+// bootpack: zlib over its lz4 image would cost every reader an inflate
+// for nothing).
 func (c *contents) compressFor(n *node) bool {
-	return c.compress && path.Base(n.e.Path) != bootpack.FileName
+	return c.compress && !isBootPack(n)
 }
+
+// bootPackChunk is the chunk size of a boot pack: the client verifies
+// one piece at a time in memory and writes it to the boot layer's image
+// (an 18 MB pack as one object was an 18 MB buffer; 256 KiB pieces cost
+// more in requests than they saved, docs/benchmarks.md).
+const bootPackChunk = 2 << 20
+
+func isBootPack(n *node) bool { return path.Base(n.e.Path) == bootpack.FileName }
 
 // put compresses (if compress), hashes and stores one object.
 func (c *contents) put(data []byte, suffix byte, compress bool) (hash.Hash, error) {

@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -133,4 +134,34 @@ func fill(r io.Reader, buf []byte, want int, eof bool) ([]byte, bool, error) {
 		}
 	}
 	return buf, eof, nil
+}
+
+// SplitFixed is Split with pieces of exactly size bytes (the last one
+// shorter): for a file read in place at random offsets, such as a boot
+// pack's image, whose readers fetch only the pieces they touch.
+func SplitFixed(r io.Reader, size int, fn func(c Chunk, data []byte) error) error {
+	if size <= 0 {
+		return fmt.Errorf("%w: fixed chunk size %d", ErrParams, size)
+	}
+	br := bufio.NewReader(r)
+	buf := make([]byte, size)
+	var off int64
+	for idx := 0; ; idx++ {
+		n, err := io.ReadFull(br, buf)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return fmt.Errorf("chunk: reading input at offset %d: %w", off, err)
+		}
+		_, perr := br.Peek(1)
+		if perr != nil && perr != io.EOF {
+			return fmt.Errorf("chunk: reading input at offset %d: %w", off+int64(n), perr)
+		}
+		last := perr == io.EOF
+		if err := fn(Chunk{Index: idx, Offset: off, Size: int64(n), Last: last}, buf[:n]); err != nil {
+			return err
+		}
+		if last {
+			return nil
+		}
+		off += int64(n)
+	}
 }

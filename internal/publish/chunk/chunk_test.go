@@ -198,3 +198,36 @@ func BenchmarkSHA1Baseline(b *testing.B) {
 		sha1.Sum(data)
 	}
 }
+
+// TestSplitFixed: pieces of exactly the size, the last one shorter or
+// full, an empty input one empty sole piece; the bytes are the input's.
+func TestSplitFixed(t *testing.T) {
+	for _, n := range []int{0, 1, 99, 100, 101, 250, 300} {
+		in := make([]byte, n)
+		for i := range in {
+			in[i] = byte(i * 7)
+		}
+		var got []byte
+		var sizes []int64
+		err := SplitFixed(bytes.NewReader(in), 100, func(c Chunk, data []byte) error {
+			if c.Offset != int64(len(got)) || c.Size != int64(len(data)) || c.Index != len(sizes) {
+				t.Fatalf("n=%d: chunk %+v after %d bytes", n, c, len(got))
+			}
+			got = append(got, data...)
+			sizes = append(sizes, c.Size)
+			if c.Last != (len(got) == n) {
+				t.Fatalf("n=%d: Last=%v at %d bytes", n, c.Last, len(got))
+			}
+			return nil
+		})
+		if err != nil || !bytes.Equal(got, in) {
+			t.Fatalf("n=%d: %v, %d bytes back", n, err, len(got))
+		}
+		if want := max(1, (n+99)/100); len(sizes) != want {
+			t.Fatalf("n=%d: %d pieces %v, want %d", n, len(sizes), sizes, want)
+		}
+	}
+	if err := SplitFixed(bytes.NewReader(nil), 0, nil); !errors.Is(err, ErrParams) {
+		t.Fatalf("size 0: %v", err)
+	}
+}
