@@ -108,7 +108,9 @@ func (c *contents) processChunked(n *node, r io.Reader) (int64, error) {
 	z := c.compressFor(n)
 	split := func(r io.Reader, fn func(chunk.Chunk, []byte) error) error { return chunk.Split(r, c.params, fn) }
 	if isBootPack(n) {
-		split = func(r io.Reader, fn func(chunk.Chunk, []byte) error) error { return chunk.SplitFixed(r, bootPackChunk, fn) }
+		split = func(r io.Reader, fn func(chunk.Chunk, []byte) error) error {
+			return chunk.SplitFixed(r, bootPackChunk, fn)
+		}
 	}
 	err := split(io.LimitReader(r, n.e.Size+1), func(ch chunk.Chunk, data []byte) error {
 		got += int64(len(data))
