@@ -3,31 +3,37 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/ucvm/ucvm/internal/boot"
 	"github.com/ucvm/ucvm/internal/bootpack"
 	"github.com/ucvm/ucvm/internal/cvmfs/keys"
-	"github.com/ucvm/ucvm/internal/pinlist"
 	"github.com/ucvm/ucvm/internal/publish"
 	"github.com/ucvm/ucvm/internal/reader"
 )
 
 // makeBootPack (with -profile) gives the demo OS a boot pack
-// (/.ucvm_bootpack): one cold boot without a pack against a server that
-// logs its accesses, the files that boot downloaded (as `ucvm bootpack
-// --access-log` finds them) packed from the published revision, and a
-// publish of the tree with the pack under the same tag, as an OS
-// maintainer would ship it. The measured cold boots unpack it.
+// (/.ucvm_bootpack): one cold boot without a pack, the boot layer its
+// shutdown wrote read off its scratch disk (as `ucvm bootpack --layer`
+// does), packed from the published revision, and a publish of the tree
+// with the pack under the same tag, as an OS maintainer would ship it.
+// The measured cold boots use it.
 func (b *bench) makeBootPack(initrd string) error {
 	if !b.profile {
 		return nil
 	}
-	logPath := b.path("profile-access.log")
-	if err := b.profilingBoot(initrd, logPath); err != nil {
+	scratch := b.path("profile-scratch.raw")
+	defer os.Remove(scratch)
+	if err := b.profilingBoot(initrd, scratch); err != nil {
 		return err
 	}
-	paths, r, err := b.bootPaths(logPath)
+	paths, err := layerProfile(scratch, b.path("profile-mnt"))
+	if err != nil {
+		return err
+	}
+	r, err := b.openRepo()
 	if err != nil {
 		return err
 	}
@@ -47,64 +53,52 @@ func (b *bench) makeBootPack(initrd string) error {
 	if err != nil {
 		return fmt.Errorf("boot pack: %w", err)
 	}
-	fmt.Printf("  boot pack: %d files (%.1f MB), %d symlinks -> %s (%.1f MB); publishing\n",
-		st.Files, float64(st.Bytes)/1e6, st.Symlinks, out, float64(size(out))/1e6)
+	fmt.Printf("  boot pack: %d files (%.1f MB), %d symlinks, %d whole directories, %d whiteouts -> %s (%.1f MB); publishing\n",
+		st.Files, float64(st.Bytes)/1e6, st.Symlinks, st.Opaque, st.Whiteouts, out, float64(size(out))/1e6)
 	_, err = publish.Publish(context.Background(), publish.Options{FQRN: b.fqrn, Storage: filepath.Join(b.work, "storage"),
 		Keys: filepath.Join(b.work, "keys"), Source: filepath.Join(b.work, "osroot"), Tag: b.tag, Workers: 2})
 	return err
 }
 
-// profilingBoot boots once with an empty scratch disk while the server logs
-// every access to logPath.
-func (b *bench) profilingBoot(initrd, logPath string) error {
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	stop, _, err := b.serve(logf)
+// profilingBoot boots once with an empty scratch disk and without the
+// boot pack; its shutdown writes the boot layer.
+func (b *bench) profilingBoot(initrd, scratch string) error {
+	stop, _, err := b.serve(io.Discard)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	scratch := b.path("profile-scratch.qcow2")
-	if err := run("qemu-img", "create", "-q", "-f", "qcow2", scratch, "20G"); err != nil {
+	if err := run("qemu-img", "create", "-q", "-f", "raw", scratch, "20G"); err != nil {
 		return err
 	}
-	defer os.Remove(scratch)
-	_, err = b.boot("(0) profiling boot, cold cache, no boot pack", initrd, scratch, "qcow2", "ucvm.bootpack=off")
+	_, err = b.boot("(0) profiling boot, cold cache, no boot pack", initrd, scratch, "raw", "ucvm.bootpack=off")
 	return err
 }
 
-// bootPaths lists the files the profiling boot downloaded (from its
-// access log), read from the newest revision, which it returns open.
-func (b *bench) bootPaths(logPath string) ([]string, *reader.Repo, error) {
-	lf, err := os.Open(logPath)
+// layerProfile reads the profile off the boot layer on the scratch disk
+// image, mounted read-only at mnt.
+func layerProfile(scratch, mnt string) ([]string, error) {
+	unmount, layer, err := boot.MountScratchImage(scratch, mnt, "os")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	defer lf.Close()
-	fetched, err := pinlist.FetchedObjects(lf)
-	if err != nil {
-		return nil, nil, err
+	defer unmount()
+	if layer == "" {
+		return nil, fmt.Errorf("no boot layer on the profiling boot's scratch disk %s", scratch)
 	}
+	return bootpack.ProfileFromLayer(layer)
+}
+
+// openRepo opens the newest revision of the demo repository's tag.
+func (b *bench) openRepo() (*reader.Repo, error) {
 	masters, err := keys.LoadPublic(filepath.Join(b.work, "keys", b.fqrn+".pub"))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cache, err := reader.NewDirCache(b.path("profile-cache"))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	r, err := reader.Open(context.Background(), reader.Options{FQRN: b.fqrn, Source: reader.DirSource{Dir: filepath.Join(b.work, "storage")},
+	return reader.Open(context.Background(), reader.Options{FQRN: b.fqrn, Source: reader.DirSource{Dir: filepath.Join(b.work, "storage")},
 		Cache: cache, MasterKeys: masters, Tag: b.tag})
-	if err != nil {
-		return nil, nil, err
-	}
-	paths, err := pinlist.Build(context.Background(), r, "/os", fetched)
-	if err != nil {
-		r.Close()
-		return nil, nil, err
-	}
-	return paths, r, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -19,9 +20,9 @@ func init() { register(newBootpackCmd) }
 
 func newBootpackCmd() *cobra.Command {
 	var f repoFlags
-	var list, accessLog, under, out string
+	var list, accessLog, layer, under, out string
 	c := &cobra.Command{
-		Use:   "bootpack FQRN --under OSPATH (--list FILE | --access-log FILE) --out FILE (--storage DIR | --url URL) --key KEY",
+		Use:   "bootpack FQRN --under OSPATH (--layer DIR | --list FILE | --access-log FILE) --out FILE (--storage DIR | --url URL) --key KEY",
 		Short: "Build an OS's boot pack: the files its boot reads, for fast cold boots",
 		Long: `Build the boot pack of the OS tree at OSPATH of a published revision: the
 files a boot reads, with their content and attributes from that revision, as
@@ -38,21 +39,34 @@ changes one of them (the demo does it after every publication). Needs
 mkfs.erofs (Debian: erofs-utils) and, to give the image the repository's file
 owners, root.
 
-The list of files is a pin list (--list, paths relative to OSPATH, # comments;
-e.g. OSPATH/.ucernvm_pinfiles) or the access log of ` + "`ucvm serve`" + ` during a
-profiling boot with an empty cache (--access-log, as for ucvm pinlist).
-Symlinks that lead to listed files in their directories are added.
+What goes in comes from a profiling boot of the OS with an empty cache and
+ucvm.bootpack=off, best its boot layer (--layer: the layer's OS directory,
+bootlayer/<root hash>/OSPATH on that VM's scratch disk, written at its
+shutdown): the files and symlinks the boot read or looked up, the directories
+it listed whole (opaque in the image, so the boot never asks the repository
+about them) and whiteouts for the names it looked up in vain. Or a list
+(--list, paths relative to OSPATH, # comments; "dir/" for a whole directory,
+"!name" for a whiteout; e.g. OSPATH/.ucernvm_pinfiles), or the access log of
+` + "`ucvm serve`" + ` during the profiling boot (--access-log, as for ucvm
+pinlist: the files it downloaded). Symlinks that lead to packed files in
+their directories are added.
 
   ucvm bootpack os.demo.ucvm --storage /srv/storage --key keys/os.demo.ucvm.pub \
       --under os --access-log serve.log --out osroot/os/` + bootpack.FileName + `
   ucvm publish os.demo.ucvm --storage /srv/storage --keys keys --tag v1 osroot`,
 		Args: cobra.ExactArgs(1),
 		RunE: f.with(func(cmd *cobra.Command, r *reader.Repo, args []string) error {
-			if (list == "") == (accessLog == "") {
-				return cliutil.Usagef("give exactly one of --list FILE or --access-log FILE")
+			if n := len(slices.DeleteFunc([]string{list, accessLog, layer}, func(s string) bool { return s == "" })); n != 1 {
+				return cliutil.Usagef("give exactly one of --layer DIR, --list FILE or --access-log FILE")
 			}
 			root := "/" + strings.Trim(under, "/")
-			paths, err := packList(cmd, r, root, list, accessLog)
+			var paths []string
+			var err error
+			if layer != "" {
+				paths, err = bootpack.ProfileFromLayer(layer)
+			} else {
+				paths, err = packList(cmd, r, root, list, accessLog)
+			}
 			if err != nil {
 				return err
 			}
@@ -60,7 +74,8 @@ Symlinks that lead to listed files in their directories are added.
 		}),
 	}
 	f.add(c)
-	c.Flags().StringVar(&list, "list", "", "file with the paths to pack, relative to OSPATH, one per line")
+	c.Flags().StringVar(&layer, "layer", "", "boot layer of a profiling boot: its OS directory, bootlayer/<root hash>/OSPATH on the VM's scratch disk")
+	c.Flags().StringVar(&list, "list", "", "file with the paths to pack, relative to OSPATH, one per line (dir/: whole directory, !name: whiteout)")
 	c.Flags().StringVar(&accessLog, "access-log", "", "access log of ucvm serve during a profiling boot (the downloaded files are packed)")
 	c.Flags().StringVar(&under, "under", "", "OS path in the repository (required), e.g. os")
 	c.Flags().StringVar(&out, "out", "", "pack file to write (required), e.g. osroot/os/"+bootpack.FileName)
@@ -129,10 +144,10 @@ func writePack(cmd *cobra.Command, r *reader.Repo, root string, paths []string, 
 		return fmt.Errorf("boot pack: %w", err)
 	}
 	fi, _ := os.Stat(out)
-	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d files (%.1f MB), %d symlinks, %d directories; %.1f MB image, %.1f MB pack; skipped %d\n",
-		out, st.Files, float64(st.Bytes)/1e6, st.Symlinks, st.Dirs, float64(st.ImageBytes)/1e6, float64(fi.Size())/1e6, len(st.Skipped))
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d files (%.1f MB), %d symlinks, %d directories (%d whole), %d whiteouts; %.1f MB image, %.1f MB pack; skipped %d\n",
+		out, st.Files, float64(st.Bytes)/1e6, st.Symlinks, st.Dirs, st.Opaque, st.Whiteouts, float64(st.ImageBytes)/1e6, float64(fi.Size())/1e6, len(st.Skipped))
 	for _, s := range st.Skipped {
-		fmt.Fprintf(errw, "skipped (not a plain regular file in the revision): %s\n", s)
+		fmt.Fprintf(errw, "skipped (not exactly representable, or not as listed in the revision): %s\n", s)
 	}
 	return nil
 }

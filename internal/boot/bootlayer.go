@@ -8,8 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ucvm/ucvm/internal/bootpack"
 	"github.com/ucvm/ucvm/internal/fusefs"
+	"github.com/ucvm/ucvm/internal/loopdev"
 )
 
 // DirBootLayer holds the boot layers on the scratch disk (relative to
@@ -125,4 +128,28 @@ func firstFile(paths ...string) string {
 		}
 	}
 	return ""
+}
+
+// MountScratchImage mounts the first partition of a VM's scratch disk
+// image (a raw file) read-only at mnt, for reading what a boot left on it
+// (the boot layer a boot pack is made from, logs) from the host. It
+// returns the unmount function and the boot layer's OS directory of the
+// snapshot there, if there is one layer ("" otherwise).
+func MountScratchImage(image, mnt, osPath string) (func() error, string, error) {
+	start, _, err := PartitionExtent(image, 1)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := os.MkdirAll(mnt, 0o755); err != nil {
+		return nil, "", err
+	}
+	if err := loopdev.Mount(image, mnt, "ext4", loopdev.Options{Offset: start}); err != nil {
+		return nil, "", err
+	}
+	unmount := func() error { return unix.Unmount(mnt, 0) }
+	layers, _ := filepath.Glob(filepath.Join(mnt, DirBootLayer, "[0-9a-f]*", osPath))
+	if len(layers) != 1 {
+		return unmount, "", nil
+	}
+	return unmount, layers[0], nil
 }

@@ -156,7 +156,12 @@ func ClientConfig(s RepoSettings) []byte {
 	}
 	for _, p := range [][2]string{{"CVMFS_NFILES", "65536"}, {"CVMFS_CHECK_PERMISSIONS", "yes"}, {"CVMFS_IGNORE_SIGNATURE", "no"},
 		{"CVMFS_AUTO_UPDATE", "no"}, {"CVMFS_TIMEOUT", "5"}, {"CVMFS_TIMEOUT_DIRECT", "5"}, {"CVMFS_MAX_RETRIES", "1"},
-		{"CVMFS_HIDE_MAGIC_XATTRS", "yes"}, {"CVMFS_SYSTEMD_NOKILL", "yes"}, {"CVMFS_SHARED_CACHE", "no"}} {
+		{"CVMFS_HIDE_MAGIC_XATTRS", "yes"}, {"CVMFS_SYSTEMD_NOKILL", "yes"}, {"CVMFS_SHARED_CACHE", "no"},
+		// The OS's files keep their owners (the original mounts with
+		// -o config=, which skips default.conf and its claim): without
+		// this, /usr/bin/chage (setgid shadow) and every group-owned file
+		// would show as root's.
+		{"CVMFS_CLAIM_OWNERSHIP", "no"}} {
 		kv(p[0], p[1])
 	}
 	if s.UIDMap != "" {

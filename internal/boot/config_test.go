@@ -1,9 +1,13 @@
 package boot
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ucvm/ucvm/internal/clientconfig"
 
 	"github.com/ucvm/ucvm/internal/userdata"
 )
@@ -91,5 +95,23 @@ func TestSetRootHash(t *testing.T) {
 	}
 	if _, ok := setRootHash("nobody:x:1:1\n"); ok {
 		t.Fatal("no root entry")
+	}
+}
+
+// TestClientConfigOwners: the OS mount shows the repository's owners,
+// also with no /etc/cvmfs in the initrd (whose built-in default.conf
+// claims ownership).
+func TestClientConfigOwners(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "r.ch.conf")
+	s := RepoSettings{FQRN: "r.ch", ServerURLs: []string{"http://a/cvmfs/r.ch"}, Proxy: "DIRECT", CacheDir: "/root.rw/cache", QuotaMB: 2000}
+	if err := os.WriteFile(conf, ClientConfig(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cc, err := clientconfig.Load("r.ch", clientconfig.Options{ConfigDir: filepath.Join(t.TempDir(), "none"), MountDir: "/nonexistent", ExtraFiles: []string{conf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cc.ClaimOwnership() {
+		t.Fatal("the OS mount claims ownership: every file would be root's")
 	}
 }

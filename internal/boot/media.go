@@ -36,6 +36,18 @@ func ScanStable(sysRoot string, timeout time.Duration) ([]BlockDev, error) {
 	return prev, err
 }
 
+// LateDisks reports whether the machine has controllers whose disks may
+// appear after their driver loaded: SCSI hosts (sd, sr, virtio-scsi,
+// Hyper-V, SATA), NVMe controllers or Xen block fronts.
+func LateDisks(sysRoot string) bool {
+	for _, c := range []string{"class/scsi_host", "class/nvme", "bus/xen/devices"} {
+		if ents, err := os.ReadDir(filepath.Join(sysRoot, c)); err == nil && len(ents) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // ProbeStates probes every device for the scratch chooser.
 func ProbeStates(devs []BlockDev) []DevState {
 	var out []DevState

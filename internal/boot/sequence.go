@@ -171,7 +171,9 @@ func (b *Boot) stepDevices() {
 // scanDevices probes the block devices. When the scratch disk is there at
 // the first look the scan ends: a later boot needs nothing else (context
 // media are read on the first boot only). Otherwise it waits until two
-// scans agree, for controllers that attach disks late (NVMe, SCSI).
+// scans agree, for controllers that attach disks late (NVMe, SCSI, Xen);
+// without any such controller (virtio-blk disks appear as their driver
+// loads) the first look is final.
 func (b *Boot) scanDevices() []DevState {
 	if devs, err := ScanBlockDevs("/sys"); err == nil {
 		states := ProbeStates(devs)
@@ -179,6 +181,9 @@ func (b *Boot) scanDevices() []DevState {
 			if isScratch(s) {
 				return states
 			}
+		}
+		if len(devs) > 0 && !LateDisks("/sys") {
+			return states
 		}
 	}
 	devs, err := ScanStable("/sys", 2*time.Second)

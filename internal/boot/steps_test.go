@@ -339,3 +339,21 @@ func FuzzExtractTarGz(f *testing.F) {
 		})
 	})
 }
+
+// TestLateDisks: only SCSI, NVMe and Xen controllers make the first boot
+// wait for late disks; virtio-blk alone does not.
+func TestLateDisks(t *testing.T) {
+	sys := t.TempDir()
+	os.MkdirAll(filepath.Join(sys, "class/block/vda"), 0o755)
+	os.MkdirAll(filepath.Join(sys, "class/scsi_host"), 0o755)
+	if LateDisks(sys) {
+		t.Fatal("virtio-blk only: no late disks expected")
+	}
+	for _, c := range []string{"class/scsi_host/host0", "class/nvme/nvme0", "bus/xen/devices/vbd-768"} {
+		s := t.TempDir()
+		os.MkdirAll(filepath.Join(s, c), 0o755)
+		if !LateDisks(s) {
+			t.Errorf("%s: late disks expected", c)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path"
@@ -124,6 +125,44 @@ func TestBuildRead(t *testing.T) {
 	checkMounted(t, image, m, src)
 }
 
+// TestBuildProfile: a complete directory's whole subtree is in the image,
+// opaque; a missing name gets a whiteout unless it exists or is below a
+// complete directory; a directory with an entry the image cannot hold is
+// not made complete.
+func TestBuildProfile(t *testing.T) {
+	needMkfs(t)
+	src := newMemSource()
+	src.file("/os/etc/a", "a\n")
+	src.file("/os/etc/sub/b", "b\n")
+	src.link("/os/etc/sub/l", "b")
+	src.file("/os/usr/bin/tool", "tool")
+	src.file("/os/var/x", "x")
+	src.nodes["/os/var/x"].HasXattrs = true
+	var buf bytes.Buffer
+	list := []string{"etc/", "usr/bin/tool", "!usr/bin/none", "!etc/gone", "!usr/bin/tool", "var/"}
+	st, err := Build(context.Background(), src, "os", list, &buf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Files != 3 || st.Symlinks != 1 || st.Whiteouts != 1 || st.Opaque != 1 || strings.Join(st.Skipped, " ") != "var/ !usr/bin/tool" {
+		t.Fatalf("stats %+v", st)
+	}
+	r := bytes.NewReader(buf.Bytes())
+	m, err := ReadHeader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range m.Entries {
+		got = append(got, fmt.Sprintf("%s:%s%v", e.Path, e.Type, map[bool]string{true: "+opaque"}[e.Opaque]))
+	}
+	want := ".:dir etc:dir+opaque etc/a:file etc/sub:dir etc/sub/b:file etc/sub/l:symlink usr:dir usr/bin:dir usr/bin/none:whiteout usr/bin/tool:file"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("entries %q\nwant    %q", strings.Join(got, " "), want)
+	}
+	checkMounted(t, buf.Bytes()[len(buf.Bytes())-r.Len():], m, src)
+}
+
 // checkMounted mounts the image (as root, with the kernel's erofs) and
 // compares every object with the manifest and the source.
 func checkMounted(t *testing.T, image []byte, m Manifest, src *memSource) {
@@ -149,7 +188,18 @@ func checkMounted(t *testing.T, image []byte, m Manifest, src *memSource) {
 			st.Mtim.Sec != e.Mtime || st.Mtim.Nsec != int64(e.MtimeNs) {
 			t.Errorf("%s: mode %o %d:%d %d.%d, manifest %+v", e.Path, st.Mode, st.Uid, st.Gid, st.Mtim.Sec, st.Mtim.Nsec, e)
 		}
+		if e.Type == TypeDir {
+			buf := make([]byte, 4)
+			n, err := unix.Getxattr(p, OpaqueXattr, buf)
+			if got := err == nil && string(buf[:n]) == "y"; got != e.Opaque {
+				t.Errorf("%s: opaque %v in the image, %v in the manifest", e.Path, got, e.Opaque)
+			}
+		}
 		switch e.Type {
+		case TypeWhiteout:
+			if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != 0 {
+				t.Errorf("%s: not a whiteout: mode %o rdev %d", e.Path, st.Mode, st.Rdev)
+			}
 		case TypeFile:
 			b, _ := os.ReadFile(p)
 			if string(b) != src.content["/os/"+e.Path] {
@@ -201,7 +251,10 @@ func TestRefused(t *testing.T) {
 		"parent a file":  {Manifest{Image: ImageType, Entries: []Entry{root, file, {Path: "a/b", Type: TypeFile, ID: "x"}}}, "not listed before"},
 		"twice":          {Manifest{Image: ImageType, Entries: []Entry{root, file, file}}, "listed twice"},
 		"escape":         {Manifest{Image: ImageType, Entries: []Entry{root, {Path: "../a", Type: TypeFile, ID: "x"}}}, "clean relative"},
-		"device":         {Manifest{Image: ImageType, Entries: []Entry{root, {Path: "a", Type: "char"}}}, "only dir, file and symlink"},
+		"device":         {Manifest{Image: ImageType, Entries: []Entry{root, {Path: "a", Type: "char"}}}, "only dir, file, symlink and whiteout"},
+		"opaque file":    {Manifest{Image: ImageType, Entries: []Entry{root, {Path: "a", Type: TypeFile, ID: "x", Opaque: true}}}, "only a directory"},
+		"opaque root":    {Manifest{Image: ImageType, Entries: []Entry{{Path: ".", Type: TypeDir, Opaque: true}}}, "only a directory below"},
+		"whiteout data":  {Manifest{Image: ImageType, Entries: []Entry{root, {Path: "a", Type: TypeWhiteout, Size: 3}}}, "a whiteout with"},
 		"no identity":    {Manifest{Image: ImageType, Entries: []Entry{root, {Path: "a", Type: TypeFile}}}, "no content identity"},
 		"mode bits":      {Manifest{Image: ImageType, Entries: []Entry{root, {Path: "a", Type: TypeFile, ID: "x", Mode: 0o100644}}}, "out of range"},
 		"squashfs":       {Manifest{Image: "squashfs", Entries: []Entry{root}}, "image type"},

@@ -27,43 +27,55 @@ type Source interface {
 // Stats counts what a build put into the pack.
 type Stats struct {
 	Files, Symlinks, Dirs int
+	Whiteouts, Opaque     int
 	Bytes                 int64 // of the files, uncompressed
 	ImageBytes            int64
 	Skipped               []string
 }
 
-// Build writes the pack of the files in list (paths relative to root, the
-// OS tree in the repository) to w: the files, the symlinks of their
-// directories that lead to them and the directories above them, with the
-// revision's owners, modes and times, as an EROFS image made by
-// mkfs.erofs (in a temporary directory). Paths the revision does not have
-// as plain regular files (missing, directories, files with extended
-// attributes or hard links, times before 1970) are skipped and reported.
+// Build writes the pack of the profile list (paths relative to root, the
+// OS tree in the repository; see profile) to w: the files, the symlinks
+// of their directories that lead to them, the complete directories with
+// their subtrees (opaque), whiteouts for the missing names and the
+// directories above them all, with the revision's owners, modes and
+// times, as an EROFS image made by mkfs.erofs (in a temporary directory).
+// Paths the revision does not have as plain regular files (missing,
+// directories, files with extended attributes or hard links, times before
+// 1970) are skipped and reported, as are complete directories with such
+// entries and "missing" names that exist.
 func Build(ctx context.Context, src Source, root string, list []string, w io.Writer, progress func(done, total int)) (Stats, error) {
 	var st Stats
 	root = "/" + strings.Trim(root, "/")
+	prof := parseProfile(list)
 	have := map[string]*reader.Node{}
-	for _, rel := range list {
-		rel = strings.Trim(path.Clean("/"+rel), "/")
+	for _, rel := range prof.files {
 		if have[rel] != nil || rel == "" || rel == FileName {
 			continue // (a pack never holds a pack)
 		}
 		n, err := src.Lookup(ctx, path.Join(root, rel))
-		if err != nil || !n.IsRegular() || n.HasXattrs || n.LinkCount() > 1 || n.Mtime < 0 {
+		if err != nil || n.IsDir() || !representable(n) {
 			st.Skipped = append(st.Skipped, rel)
 			continue
 		}
 		have[rel] = n
 	}
-	if err := addLinks(ctx, src, root, have); err != nil {
-		return st, err
-	}
-	m, err := manifest(ctx, src, root, have)
+	opaque, err := addComplete(ctx, src, root, prof.complete, have, &st)
 	if err != nil {
 		return st, err
 	}
-	st.Files, st.Symlinks, st.Bytes = m.Files()
-	st.Dirs = len(m.Entries) - st.Files - st.Symlinks
+	if err := addLinks(ctx, src, root, have); err != nil {
+		return st, err
+	}
+	wo, err := whiteouts(ctx, src, root, prof.missing, opaque, &st)
+	if err != nil {
+		return st, err
+	}
+	m, err := manifest(ctx, src, root, have, opaque, wo)
+	if err != nil {
+		return st, err
+	}
+	st.Files, st.Symlinks, st.Whiteouts, st.Opaque, st.Bytes = m.Counts()
+	st.Dirs = len(m.Entries) - st.Files - st.Symlinks - st.Whiteouts
 	tmp, err := os.MkdirTemp("", "ucvm-bootpack-")
 	if err != nil {
 		return st, err
@@ -81,24 +93,25 @@ func Build(ctx context.Context, src Source, root string, list []string, w io.Wri
 	return st, err
 }
 
-// manifest lists the chosen files and links with every directory above
-// them, sorted (so parents come first).
-func manifest(ctx context.Context, src Source, root string, have map[string]*reader.Node) (Manifest, error) {
+// manifest lists the chosen files, links, complete directories (marked
+// opaque) and whiteouts with every directory above them, sorted (so
+// parents come first).
+func manifest(ctx context.Context, src Source, root string, have map[string]*reader.Node, opaque map[string]bool, wo []string) (Manifest, error) {
 	all := map[string]*reader.Node{}
+	white := map[string]bool{}
+	for _, rel := range wo {
+		white[rel] = true
+		all[rel] = nil
+	}
+	for rel := range all {
+		if err := addParents(ctx, src, root, rel, all); err != nil {
+			return Manifest{}, err
+		}
+	}
 	for rel, n := range have {
 		all[rel] = n
-		for d := path.Dir(rel); all[d] == nil; d = path.Dir(d) {
-			dn, err := src.Lookup(ctx, path.Join(root, d))
-			if err != nil {
-				return Manifest{}, err
-			}
-			if !dn.IsDir() || dn.Mtime < 0 {
-				return Manifest{}, fmt.Errorf("%s: not a directory with a time after 1970", path.Join(root, d))
-			}
-			all[d] = dn
-			if d == "." {
-				break
-			}
+		if err := addParents(ctx, src, root, rel, all); err != nil {
+			return Manifest{}, err
 		}
 	}
 	paths := make([]string, 0, len(all))
@@ -108,13 +121,36 @@ func manifest(ctx context.Context, src Source, root string, have map[string]*rea
 	sort.Slice(paths, func(i, j int) bool { return paths[i] == "." || paths[j] != "." && paths[i] < paths[j] })
 	m := Manifest{Image: ImageType, Entries: make([]Entry, 0, len(paths))}
 	for _, p := range paths {
+		if white[p] {
+			m.Entries = append(m.Entries, Entry{Path: p, Type: TypeWhiteout})
+			continue
+		}
 		e, err := entry(ctx, src, p, all[p])
 		if err != nil {
 			return m, err
 		}
+		e.Opaque = opaque[p]
 		m.Entries = append(m.Entries, e)
 	}
 	return m, m.Validate()
+}
+
+// addParents adds the directories above rel to all.
+func addParents(ctx context.Context, src Source, root, rel string, all map[string]*reader.Node) error {
+	for d := path.Dir(rel); all[d] == nil; d = path.Dir(d) {
+		dn, err := src.Lookup(ctx, path.Join(root, d))
+		if err != nil {
+			return err
+		}
+		if !dn.IsDir() || dn.Mtime < 0 {
+			return fmt.Errorf("%s: not a directory with a time after 1970", path.Join(root, d))
+		}
+		all[d] = dn
+		if d == "." {
+			break
+		}
+	}
+	return nil
 }
 
 func entry(ctx context.Context, src Source, rel string, n *reader.Node) (Entry, error) {

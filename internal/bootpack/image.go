@@ -55,9 +55,10 @@ func CheckImage(head []byte) error {
 
 // mkfs builds the image of dir into out: lz4hc in physical clusters of
 // 4 KiB (64 KiB ones compress 13% better but made warm boots ~2 s slower
-// under emulation: a page fault decompresses a whole cluster), no
-// extended attributes, times to the nanosecond, and a UUID derived
-// from seed so that the same content gives the same image.
+// under emulation: a page fault decompresses a whole cluster), the
+// extended attributes of the staged tree (the opaque marks only), times
+// to the nanosecond, and a UUID derived from seed so that the same
+// content gives the same image.
 func mkfs(ctx context.Context, dir, out string, seed []byte) error {
 	tool, err := exec.LookPath(MkfsTool)
 	if err != nil {
@@ -69,7 +70,7 @@ func mkfs(ctx context.Context, dir, out string, seed []byte) error {
 	if v, ok := os.LookupEnv(MkfsEnv); ok {
 		args = append([]string{"--quiet"}, strings.Fields(v)...)
 	}
-	args = append(args, "-x-1", "--preserve-mtime", "-U"+uuid, out, dir)
+	args = append(args, "--preserve-mtime", "-U"+uuid, out, dir)
 	cmd := exec.CommandContext(ctx, tool, args...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%s: %w: %s", MkfsTool, err, strings.TrimSpace(string(b)))

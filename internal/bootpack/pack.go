@@ -22,8 +22,12 @@ const FileName = ".ucvm_bootpack"
 // Magic opens a pack (followed by the version, a little-endian uint32).
 const Magic = "UCVMBOOTPACK"
 
-// Version is the format version this package writes and reads.
-const Version = 2
+// Version is the format version this package writes; it reads packs of
+// versions minVersion to Version (version 3 adds whiteouts and opaque
+// directories).
+const Version = 3
+
+const minVersion = 2
 
 // Limits a reader enforces (a pack is foreign bytes).
 const (
@@ -38,11 +42,14 @@ const headerSize = len(Magic) + 8
 // ErrBadPack: the bytes are not a boot pack of this version.
 var ErrBadPack = errors.New("not a valid boot pack")
 
-// Entry types of a manifest.
+// Entry types of a manifest. A whiteout (a character device 0/0 in the
+// image, overlayfs's mark) says that the revision has no such name: a
+// boot looked it up in vain, and the image answers instead of the mount.
 const (
-	TypeDir     = "dir"
-	TypeFile    = "file"
-	TypeSymlink = "symlink"
+	TypeDir      = "dir"
+	TypeFile     = "file"
+	TypeSymlink  = "symlink"
+	TypeWhiteout = "whiteout"
 )
 
 // Entry is one object of the pack's image, with the attributes the image
@@ -58,6 +65,10 @@ type Entry struct {
 	Size    int64  `json:"size,omitempty"`   // regular files
 	ID      string `json:"id,omitempty"`     // regular files: content identity (Identity)
 	Target  string `json:"target,omitempty"` // symlinks
+	// Opaque (directories): the image holds the directory's whole subtree
+	// and marks it opaque (trusted.overlay.opaque), so that overlayfs
+	// does not look below it in the mount.
+	Opaque bool `json:"opaque,omitempty"`
 }
 
 // Manifest lists every object of the image, parents before children.
@@ -112,8 +123,8 @@ func ReadHeader(r io.Reader) (Manifest, error) {
 	if string(hdr[:len(Magic)]) != Magic {
 		return m, fmt.Errorf("%w: no %s magic (a pack of ucvm before format version 2 is a zstd stream: rebuild it with 'ucvm bootpack')", ErrBadPack, Magic)
 	}
-	if v := binary.LittleEndian.Uint32(hdr[len(Magic):]); v != Version {
-		return m, fmt.Errorf("%w: format version %d, this ucvm reads version %d", ErrBadPack, v, Version)
+	if v := binary.LittleEndian.Uint32(hdr[len(Magic):]); v < minVersion || v > Version {
+		return m, fmt.Errorf("%w: format version %d, this ucvm reads versions %d to %d", ErrBadPack, v, minVersion, Version)
 	}
 	n := binary.LittleEndian.Uint32(hdr[len(Magic)+4:])
 	if n > MaxManifest {
@@ -172,10 +183,17 @@ func (e Entry) check(root bool) error {
 	if e.Mode&^0o7777 != 0 || e.MtimeNs < 0 || e.MtimeNs >= 1e9 {
 		return fmt.Errorf("%s: mode %o or mtime_ns %d out of range", e.Path, e.Mode, e.MtimeNs)
 	}
+	if e.Opaque && (e.Type != TypeDir || root) {
+		return fmt.Errorf("%s: only a directory below the root can be opaque", e.Path)
+	}
 	switch e.Type {
 	case TypeDir:
 		if e.Size != 0 || e.ID != "" || e.Target != "" {
 			return fmt.Errorf("%s: a directory with a size, identity or target", e.Path)
+		}
+	case TypeWhiteout:
+		if root || e.Size != 0 || e.ID != "" || e.Target != "" {
+			return fmt.Errorf("%s: a whiteout with a size, identity or target", e.Path)
 		}
 	case TypeFile:
 		if e.ID == "" || e.Size < 0 || e.Size > MaxFile || e.Target != "" {
@@ -186,7 +204,7 @@ func (e Entry) check(root bool) error {
 			return fmt.Errorf("%s: bad symlink target", e.Path)
 		}
 	default:
-		return fmt.Errorf("%s: entry type %q (only dir, file and symlink)", e.Path, e.Type)
+		return fmt.Errorf("%s: entry type %q (only dir, file, symlink and whiteout)", e.Path, e.Type)
 	}
 	return nil
 }
@@ -203,6 +221,13 @@ func checkName(n string) error {
 // Files and Symlinks count the manifest's entries of those types; Bytes
 // sums the sizes of its files.
 func (m Manifest) Files() (files, symlinks int, bytes int64) {
+	files, symlinks, _, _, bytes = m.Counts()
+	return files, symlinks, bytes
+}
+
+// Counts counts the manifest's files, symlinks, whiteouts and opaque
+// directories and the bytes of the files.
+func (m Manifest) Counts() (files, symlinks, whiteouts, opaque int, bytes int64) {
 	for _, e := range m.Entries {
 		switch e.Type {
 		case TypeFile:
@@ -210,7 +235,23 @@ func (m Manifest) Files() (files, symlinks int, bytes int64) {
 			bytes += e.Size
 		case TypeSymlink:
 			symlinks++
+		case TypeWhiteout:
+			whiteouts++
+		case TypeDir:
+			if e.Opaque {
+				opaque++
+			}
 		}
 	}
-	return files, symlinks, bytes
+	return files, symlinks, whiteouts, opaque, bytes
+}
+
+// Children returns the names of the entries of each directory.
+func (m Manifest) Children() map[string][]string {
+	out := map[string][]string{}
+	for _, e := range m.Entries[1:] {
+		d := path.Dir(e.Path)
+		out[d] = append(out[d], path.Base(e.Path))
+	}
+	return out
 }

@@ -11,6 +11,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// OpaqueXattr marks a directory of a lower layer whose entries overlayfs
+// takes from that layer alone (needs root to set).
+const OpaqueXattr = "trusted.overlay.opaque"
+
 // stage writes the manifest's tree under dir with the contents from src
 // and the manifest's owners, modes and times, which mkfs.erofs copies.
 // Owners other than the caller's need root.
@@ -26,6 +30,11 @@ func stage(ctx context.Context, src Source, root string, m Manifest, dir string,
 		switch e.Type {
 		case TypeDir:
 			err = os.Mkdir(p, 0o700)
+			if err == nil && e.Opaque {
+				err = unix.Setxattr(p, OpaqueXattr, []byte("y"), 0)
+			}
+		case TypeWhiteout:
+			err = unix.Mknod(p, unix.S_IFCHR, 0)
 		case TypeSymlink:
 			err = os.Symlink(e.Target, p)
 		case TypeFile:

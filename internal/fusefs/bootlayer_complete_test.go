@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,4 +158,58 @@ func opaque(t *testing.T, dir string) bool {
 	buf := make([]byte, 8)
 	n, err := unix.Getxattr(dir, "trusted.overlay.opaque", buf)
 	return err == nil && string(buf[:n]) == "y"
+}
+
+// TestBootPackProfile: a pack with a whole directory (opaque) and a
+// whiteout is applied; its layer, flattened, keeps both; a revision that
+// adds a name to the whole directory makes the pack stale.
+func TestBootPackProfile(t *testing.T) {
+	p := newPubRepo(t)
+	p.write("os/etc/a", "a\n")
+	p.write("os/etc/sub/b", "b\n")
+	p.write("os/usr/bin/tool", "tool\n")
+	p.publish("", 0)
+	var buf bytes.Buffer
+	st, err := bootpack.Build(context.Background(), openStorage(t, p), "/os", []string{"etc/", "usr/bin/tool", "!usr/bin/none"}, &buf, nil)
+	mustNo(t, err)
+	if st.Opaque != 1 || st.Whiteouts != 1 {
+		t.Fatalf("build %+v", st)
+	}
+	p.write("os/"+bootpack.FileName, buf.String())
+	p.publish("", 0)
+
+	mnt, m, layers := mountWithLayers(t, p)
+	out, err := m.Command("bootpack /os/" + bootpack.FileName)
+	mustNo(t, err)
+	if !strings.Contains(out, "whiteouts 1\n") || !strings.Contains(out, "opaque 1\n") {
+		t.Fatalf("answer %q", out)
+	}
+	if _, err := m.Command("bootlayer"); err != nil {
+		if strings.Contains(err.Error(), "erofs") || strings.Contains(err.Error(), "loop") {
+			t.Skipf("cannot mount erofs here: %v", err)
+		}
+		t.Fatal(err)
+	}
+	info := layerInfo(t, layers, m)
+	lower := filepath.Join(info.Dir, "os")
+	if !opaque(t, filepath.Join(lower, "etc")) || info.Whiteouts != 1 {
+		t.Fatalf("flattened layer %+v", info)
+	}
+	union := t.TempDir()
+	mustNo(t, unix.Mount("overlay", union, "overlay", unix.MS_RDONLY, "lowerdir="+lower+":"+filepath.Join(mnt, "os")))
+	defer unix.Unmount(union, unix.MNT_DETACH)
+	if got, want := listing(t, union), listing(t, filepath.Join(mnt, "os")); got != want {
+		t.Fatalf("overlay of layer and mount:\n%s\nmount:\n%s", got, want)
+	}
+
+	etc, err := os.Stat(filepath.Join(p.src, "os/etc"))
+	mustNo(t, err)
+	p.write("os/etc/new", "not in the pack\n")
+	// the same directory time: only the listing tells the pack is stale
+	mustNo(t, os.Chtimes(filepath.Join(p.src, "os/etc"), etc.ModTime(), etc.ModTime()))
+	p.publish("", 0)
+	_, m2, _ := mountWithLayers(t, p)
+	if _, err := m2.Command("bootpack /os/" + bootpack.FileName); !errors.Is(err, fusefs.ErrPackStale) || !strings.Contains(err.Error(), "new is not in the pack") {
+		t.Fatalf("pack with an incomplete opaque directory: %v", err)
+	}
 }

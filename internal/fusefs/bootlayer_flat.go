@@ -82,17 +82,32 @@ func (w *layerWriter) flatten(ctx context.Context, dir string, old BootLayerInfo
 
 // addImageEntry adds the image's entry src as repository path p.
 func (w *layerWriter) addImageEntry(ctx context.Context, p, src string, t fs.FileMode) error {
+	mismatch := fmt.Errorf("%s: %w", p, errImageMismatch)
+	if t&fs.ModeCharDevice != 0 { // a whiteout (the only device a pack has)
+		var st unix.Stat_t
+		if err := unix.Lstat(src, &st); err != nil || st.Rdev != 0 {
+			return mismatch
+		}
+		return w.addMissing(ctx, p)
+	}
 	e, err := w.s.tree.Lookup(ctx, p)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}
-	mismatch := fmt.Errorf("%s: %w", p, errImageMismatch)
 	switch {
 	case t.IsDir():
 		if !e.IsDir() {
 			return mismatch
 		}
-		return w.ensureDir(ctx, p)
+		if err := w.ensureDir(ctx, p); err != nil {
+			return err
+		}
+		buf := make([]byte, 4)
+		if n, err := unix.Getxattr(src, opaqueXattr, buf); err == nil && string(buf[:n]) == "y" {
+			w.opaque = append(w.opaque, p) // checked complete when the pack was applied
+			w.info.Opaque++
+		}
+		return nil
 	case t.IsRegular():
 		if !e.IsRegular() || e.HasXattrs || e.LinkCount() > 1 {
 			return mismatch

@@ -11,6 +11,9 @@ import (
 
 // Options of a loop mount.
 type Options struct {
+	// Offset is where the file system starts in the file (a partition
+	// of a disk image).
+	Offset int64
 	// Nodes is the directory of the device nodes ("" is /dev); missing
 	// ones are made there: the client daemon's own /dev after the
 	// hand-over is the emptied initramfs one, so it uses a directory on
@@ -57,7 +60,11 @@ func loopAttach(file string, o Options) (string, *os.File, error) {
 	}
 	defer ctl.Close()
 	cfg := unix.LoopConfig{Fd: uint32(backing.Fd())}
-	cfg.Info.Flags = unix.LO_FLAGS_READ_ONLY | unix.LO_FLAGS_AUTOCLEAR
+	// Direct I/O: the loop device's own cache holds what the file system
+	// reads; the file's page cache would hold it a second time. The
+	// kernel falls back to buffered I/O where it cannot.
+	cfg.Info.Flags = unix.LO_FLAGS_READ_ONLY | unix.LO_FLAGS_AUTOCLEAR | unix.LO_FLAGS_DIRECT_IO
+	cfg.Info.Offset = uint64(o.Offset)
 	copy(cfg.Info.File_name[:len(cfg.Info.File_name)-1], file)
 	for try := 0; try < 8; try++ { // another process may take the free device first
 		n, err := unix.IoctlRetInt(int(ctl.Fd()), unix.LOOP_CTL_GET_FREE)

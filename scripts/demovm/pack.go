@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ucvm/ucvm/internal/boot"
 	"github.com/ucvm/ucvm/internal/bootpack"
 )
 
@@ -11,18 +12,28 @@ import (
 const packName = bootpack.FileName
 
 // bootPack, after a cold boot of an OS tree without a boot pack, does
-// what an OS maintainer would: packs the files that boot downloaded (the
-// server's access log) and publishes the tree again with the pack, so
-// that later cold boots (-fresh, bench/boot) mount its image instead of fetching
-// file by file (docs/bootloader.md "Boot pack").
+// what an OS maintainer would: packs what that boot used (the boot layer
+// its shutdown wrote on the scratch disk, or else the files the server's
+// access log shows it downloaded) and publishes the tree again with the
+// pack, so that later cold boots (-fresh, bench/boot) mount its image
+// instead of fetching file by file (docs/bootloader.md "Boot pack").
 func (d *demo) bootPack() error {
 	out := d.path("osroot", "os", packName)
 	if !d.res.cold || exists(out) && packUsable(out) {
 		return nil
 	}
-	say("boot pack for later cold boots (from this boot's downloads)")
-	if err := d.run(d.o.ucvm, "bootpack", d.fqrn, "--storage", d.path("storage"), "--key", d.path("keys", d.fqrn+".pub"),
-		"--tag", d.tag, "--under", "os", "--access-log", d.serveLog, "--out", out); err != nil {
+	say("boot pack for later cold boots (from this boot's layer)")
+	from := []string{"--access-log", d.serveLog}
+	unmount, layer, err := boot.MountScratchImage(d.path("scratch.img"), d.path("scratch-mnt"), "os")
+	if err == nil {
+		defer unmount()
+		if layer != "" {
+			from = []string{"--layer", layer}
+		}
+	}
+	args := append([]string{"bootpack", d.fqrn, "--storage", d.path("storage"), "--key", d.path("keys", d.fqrn+".pub"),
+		"--tag", d.tag, "--under", "os", "--out", out}, from...)
+	if err := d.run(d.o.ucvm, args...); err != nil {
 		os.Remove(out)
 		return fmt.Errorf("boot pack: %w", err)
 	}
