@@ -89,19 +89,9 @@ func main() {
 
 // buildOnly builds both initrds and the classic disk and prints their paths.
 func (b *bench) buildOnly() error {
-	var err error
-	if b.root, err = os.Getwd(); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(b.path(), 0o755); err != nil {
-		return err
-	}
-	if b.kern, err = kernel.Fetch(context.Background(), kernel.DefaultCacheDir()); err != nil {
-		return err
-	}
-	ucvmInitrd, err := b.ucvmInitrd()
+	ucvmInitrd, err := b.prepare()
 	if err != nil {
-		return fmt.Errorf("ucvm initrd: %w", err)
+		return err
 	}
 	classicInitrd, disk, err := b.classic()
 	if err != nil {
@@ -115,24 +105,34 @@ func (b *bench) path(p ...string) string {
 	return filepath.Join(append([]string{b.work, "bench"}, p...)...)
 }
 
-func (b *bench) run() error {
+// prepare makes the work directory, fetches the kernel and builds the
+// ucvm initrd.
+func (b *bench) prepare() (string, error) {
 	var err error
 	if b.root, err = os.Getwd(); err != nil {
-		return err
+		return "", err
 	}
+	if err := os.MkdirAll(b.path(), 0o755); err != nil {
+		return "", err
+	}
+	if b.kern, err = kernel.Fetch(context.Background(), kernel.DefaultCacheDir()); err != nil {
+		return "", err
+	}
+	initrd, err := b.ucvmInitrd()
+	if err != nil {
+		return "", fmt.Errorf("ucvm initrd: %w", err)
+	}
+	return initrd, nil
+}
+
+func (b *bench) run() error {
 	if _, err := os.Stat(filepath.Join(b.work, "storage", ".cvmfspublished")); err != nil {
 		return fmt.Errorf("no demo repository in %s: run `make demo` first", b.work)
 	}
 	os.RemoveAll(b.path())
-	if err := os.MkdirAll(b.path(), 0o755); err != nil {
-		return err
-	}
-	if b.kern, err = kernel.Fetch(context.Background(), kernel.DefaultCacheDir()); err != nil {
-		return err
-	}
-	ucvmInitrd, err := b.ucvmInitrd()
+	ucvmInitrd, err := b.prepare()
 	if err != nil {
-		return fmt.Errorf("ucvm initrd: %w", err)
+		return err
 	}
 	if err := b.makeBootPack(ucvmInitrd); err != nil {
 		return fmt.Errorf("profiling boot: %w", err)

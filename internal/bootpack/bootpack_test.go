@@ -100,11 +100,7 @@ func TestBuildRead(t *testing.T) {
 	if st.Files != 2 || st.Symlinks != 2 || st.Dirs != 4 || len(st.Skipped) != 2 || st.Bytes != 3010 {
 		t.Fatalf("stats %+v", st)
 	}
-	r := bytes.NewReader(buf.Bytes())
-	m, err := ReadHeader(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, image := readPack(t, buf.Bytes())
 	var got []string
 	for _, e := range m.Entries {
 		got = append(got, e.Path+":"+e.Type+e.Target)
@@ -118,7 +114,6 @@ func TestBuildRead(t *testing.T) {
 		conf.ID != src.nodes["/os/etc/conf"].Hash.String() || conf.Size != 10 {
 		t.Fatalf("etc/conf entry %+v", conf)
 	}
-	image := buf.Bytes()[len(buf.Bytes())-r.Len():]
 	if err := CheckImage(image); err != nil || int64(len(image)) != st.ImageBytes {
 		t.Fatalf("image: %v (%d bytes, stats %d)", err, len(image), st.ImageBytes)
 	}
@@ -147,11 +142,7 @@ func TestBuildProfile(t *testing.T) {
 	if st.Files != 3 || st.Symlinks != 1 || st.Whiteouts != 1 || st.Opaque != 1 || strings.Join(st.Skipped, " ") != "var/ !usr/bin/tool" {
 		t.Fatalf("stats %+v", st)
 	}
-	r := bytes.NewReader(buf.Bytes())
-	m, err := ReadHeader(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, image := readPack(t, buf.Bytes())
 	var got []string
 	for _, e := range m.Entries {
 		got = append(got, fmt.Sprintf("%s:%s%v", e.Path, e.Type, map[bool]string{true: "+opaque"}[e.Opaque]))
@@ -160,7 +151,18 @@ func TestBuildProfile(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Fatalf("entries %q\nwant    %q", strings.Join(got, " "), want)
 	}
-	checkMounted(t, buf.Bytes()[len(buf.Bytes())-r.Len():], m, src)
+	checkMounted(t, image, m, src)
+}
+
+// readPack splits a pack into its manifest and image.
+func readPack(t *testing.T, pack []byte) (Manifest, []byte) {
+	t.Helper()
+	r := bytes.NewReader(pack)
+	m, err := ReadHeader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, pack[len(pack)-r.Len():]
 }
 
 // checkMounted mounts the image (as root, with the kernel's erofs) and

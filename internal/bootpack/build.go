@@ -53,7 +53,7 @@ func Build(ctx context.Context, src Source, root string, list []string, w io.Wri
 			continue // (a pack never holds a pack)
 		}
 		n, err := src.Lookup(ctx, path.Join(root, rel))
-		if err != nil || n.IsDir() || !representable(n) {
+		if err != nil || n.IsDir() || !Representable(n) {
 			st.Skipped = append(st.Skipped, rel)
 			continue
 		}

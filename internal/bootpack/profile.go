@@ -44,8 +44,10 @@ func parseProfile(list []string) profile {
 
 func clean(rel string) string { return strings.Trim(path.Clean("/"+rel), "/") }
 
-// representable reports whether the image can hold n exactly.
-func representable(n *reader.Node) bool {
+// Representable reports whether an image or a boot layer can hold n
+// exactly: no extended attributes, no time before 1970, no hard links,
+// no variant symlink, no device.
+func Representable(n *reader.Node) bool {
 	switch {
 	case n.HasXattrs || n.Mtime < 0:
 		return false
@@ -93,7 +95,7 @@ func subtree(ctx context.Context, src Source, root, d string) (map[string]*reade
 	} else if err != nil {
 		return nil, false, err
 	}
-	if !n.IsDir() || !representable(n) {
+	if !n.IsDir() || !Representable(n) {
 		return nil, false, nil
 	}
 	out := map[string]*reader.Node{d: n}
@@ -107,7 +109,7 @@ func subtree(ctx context.Context, src Source, root, d string) (map[string]*reade
 		}
 		for _, k := range kids {
 			rel := dir + "/" + k.Name
-			if !representable(k) || rel == FileName || len(out) >= completeMaxEntries {
+			if !Representable(k) || rel == FileName || len(out) >= completeMaxEntries {
 				return nil, false, nil
 			}
 			out[rel] = k
@@ -132,7 +134,7 @@ func whiteouts(ctx context.Context, src Source, root string, missing []string, o
 			st.Skipped = append(st.Skipped, "!"+rel)
 			continue
 		}
-		if p, err := src.Lookup(ctx, path.Join(root, path.Dir(rel))); err != nil || !p.IsDir() || !representable(p) {
+		if p, err := src.Lookup(ctx, path.Join(root, path.Dir(rel))); err != nil || !p.IsDir() || !Representable(p) {
 			st.Skipped = append(st.Skipped, "!"+rel)
 			continue
 		}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/ucvm/ucvm/internal/bootpack"
 )
 
 // Bounds of what a boot layer holds beyond the files a boot read.
@@ -31,20 +33,9 @@ func (w *layerWriter) has(p string) bool {
 	return err == nil
 }
 
-// representable reports whether the layer can hold e exactly.
-func representable(e *Node) bool {
-	switch {
-	case e.HasXattrs:
-		return false
-	case e.IsDir():
-		return true
-	case e.IsRegular():
-		return e.LinkCount() <= 1
-	case e.IsSymlink():
-		return !strings.Contains(e.Symlink, "$(")
-	}
-	return false
-}
+// representable reports whether the layer can hold e exactly (as a boot
+// pack's image can).
+func representable(e *Node) bool { return bootpack.Representable(e) }
 
 // addFound adds a small file or a symlink the boot looked up but did not
 // read: overlayfs then answers its lookups from the layer. A file that

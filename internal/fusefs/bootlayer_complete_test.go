@@ -61,12 +61,7 @@ func TestBootLayerComplete(t *testing.T) {
 		t.Errorf("big/huge of an incomplete directory is in the layer: %v", err)
 	}
 
-	union := t.TempDir()
-	mustNo(t, unix.Mount("overlay", union, "overlay", unix.MS_RDONLY, "lowerdir="+lower+":"+filepath.Join(mnt, "os")))
-	defer unix.Unmount(union, unix.MNT_DETACH)
-	if got, want := listing(t, union), listing(t, filepath.Join(mnt, "os")); got != want {
-		t.Fatalf("overlay of layer and mount:\n%s\nmount:\n%s", got, want)
-	}
+	union := overlayOver(t, lower, filepath.Join(mnt, "os"))
 	before := m.FS.Stats()
 	for i := 0; i < 3; i++ {
 		if _, err := os.ReadDir(filepath.Join(union, "etc/sub")); err != nil {
@@ -133,12 +128,7 @@ func TestBootPackFlatten(t *testing.T) {
 	if st.Mode != want.Mode || st.Uid != 12 || st.Gid != 34 || st.Mtim != want.Mtim {
 		t.Fatalf("bin/tool: mode %o owner %d:%d time %v, the mount shows %o %v", st.Mode, st.Uid, st.Gid, st.Mtim, want.Mode, want.Mtim)
 	}
-	union := t.TempDir()
-	mustNo(t, unix.Mount("overlay", union, "overlay", unix.MS_RDONLY, "lowerdir="+lower+":"+filepath.Join(mnt, "os")))
-	defer unix.Unmount(union, unix.MNT_DETACH)
-	if got, want := listing(t, union), listing(t, filepath.Join(mnt, "os")); got != want {
-		t.Fatalf("overlay of layer and mount:\n%s\nmount:\n%s", got, want)
-	}
+	overlayOver(t, lower, filepath.Join(mnt, "os"))
 	if out, err := m.Command("bootlayer"); err != nil || !strings.HasPrefix(out, "exists") {
 		t.Fatalf("second bootlayer: %q %v", out, err)
 	}
@@ -195,12 +185,7 @@ func TestBootPackProfile(t *testing.T) {
 	if !opaque(t, filepath.Join(lower, "etc")) || info.Whiteouts != 1 {
 		t.Fatalf("flattened layer %+v", info)
 	}
-	union := t.TempDir()
-	mustNo(t, unix.Mount("overlay", union, "overlay", unix.MS_RDONLY, "lowerdir="+lower+":"+filepath.Join(mnt, "os")))
-	defer unix.Unmount(union, unix.MNT_DETACH)
-	if got, want := listing(t, union), listing(t, filepath.Join(mnt, "os")); got != want {
-		t.Fatalf("overlay of layer and mount:\n%s\nmount:\n%s", got, want)
-	}
+	overlayOver(t, lower, filepath.Join(mnt, "os"))
 
 	etc, err := os.Stat(filepath.Join(p.src, "os/etc"))
 	mustNo(t, err)
@@ -212,4 +197,18 @@ func TestBootPackProfile(t *testing.T) {
 	if _, err := m2.Command("bootpack /os/" + bootpack.FileName); !errors.Is(err, fusefs.ErrPackStale) || !strings.Contains(err.Error(), "new is not in the pack") {
 		t.Fatalf("pack with an incomplete opaque directory: %v", err)
 	}
+}
+
+// overlayOver mounts lower over the mount's directory mntDir read-only
+// (as the bootloader stacks a boot layer) and requires the union to list
+// exactly like mntDir; it returns the union (unmounted at the end).
+func overlayOver(t *testing.T, lower, mntDir string) string {
+	t.Helper()
+	union := t.TempDir()
+	mustNo(t, unix.Mount("overlay", union, "overlay", unix.MS_RDONLY, "lowerdir="+lower+":"+mntDir))
+	t.Cleanup(func() { unix.Unmount(union, unix.MNT_DETACH) })
+	if got, want := listing(t, union), listing(t, mntDir); got != want {
+		t.Fatalf("overlay of the layer and the mount:\n%s\nmount:\n%s", got, want)
+	}
+	return union
 }
