@@ -13,10 +13,14 @@ const (
 	mbrBin      = "/usr/lib/syslinux/mbr/mbr.bin"
 )
 
-// GRUB modules of the UEFI loader: read the ISO, show the menu on the
-// serial console and boot Linux through the EFI handover.
-var grubModules = []string{"iso9660", "fat", "part_msdos", "part_gpt", "search", "search_fs_file",
-	"configfile", "normal", "linux", "echo", "serial", "terminal", "efi_gop", "test"}
+// GRUB modules of the UEFI loader: read the ISO (also from a disk: the
+// partition tables), show the menu on the serial console and the firmware
+// console, and boot Linux through the EFI handover (the kernel's EFI stub
+// sets up the framebuffer itself). Without fat, echo, test and efi_gop,
+// which the menu does not use: 61 KB less, which brought the ISO back
+// under its 16 MB budget.
+var grubModules = []string{"iso9660", "part_msdos", "part_gpt", "search", "search_fs_file",
+	"configfile", "normal", "linux", "serial", "terminal"}
 
 // grubEarlyCfg finds the boot medium by its sentinel and loads its menu.
 const grubEarlyCfg = `search --no-floppy --file --set=root /` + Sentinel + `
