@@ -1,8 +1,8 @@
 // Command insnprof reports where a guest spent its instructions, from the
-// output of the QEMU TCG plugin insnprof.c (per-block instruction counts,
-// dumped every WINDOW instructions; plugin/insnprof.c): by phase (before and after the OS's
-// init first runs dynamically linked code), by kernel module, and by
-// symbol, and with a second profile the differences. It is how the boot
+// output of the QEMU TCG plugin plugin/insnprof.c (per-block instruction
+// counts, dumped every WINDOW instructions): by phase (before and after
+// the OS's init first runs dynamically linked code), by kernel module, and
+// by symbol, and with a second profile the differences. It is how the boot
 // costs in docs/benchmarks.md ("Where a boot's instructions go") were
 // found.
 //

@@ -52,7 +52,7 @@ pinlist: the files it downloaded). Symlinks that lead to packed files in
 their directories are added.
 
   ucvm bootpack os.demo.ucvm --storage /srv/storage --key keys/os.demo.ucvm.pub \
-      --under os --access-log serve.log --out osroot/os/` + bootpack.FileName + `
+      --under os --layer /mnt/scratch/bootlayer/<root hash>/os --out osroot/os/` + bootpack.FileName + `
   ucvm publish os.demo.ucvm --storage /srv/storage --keys keys --tag v1 osroot`,
 		Args: cobra.ExactArgs(1),
 		RunE: f.with(func(cmd *cobra.Command, r *reader.Repo, args []string) error {

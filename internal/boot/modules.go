@@ -41,8 +41,9 @@ var LaterModules = []string{"loop", "erofs"}
 
 // LoadModules loads the modules of modules.order.ucvm under dir (usually
 // /lib/modules/<uname -r>) in order, except later ones (and the modules
-// only they depend on, per the driver table), which LoadLater loads. Failures are collected, not fatal:
-// a module for absent hardware may refuse to load. With a driver table
+// only they depend on, per the driver table), which LoadLater loads.
+// Failures are collected, not fatal: a module for absent hardware may
+// refuse to load. With a driver table
 // (modules.devices.ucvm) and devices != nil, drivers are loaded only for
 // the devices that devices() reports, in rounds: a bus driver (virtio_pci,
 // hv_vmbus) makes the devices of its bus appear for the next round. It
@@ -151,8 +152,9 @@ func laterSet(order []string, table *driverTable, names []string) map[string]boo
 }
 
 // LoadLater loads the named modules of the initrd under dir and their
-// dependencies, in order, except those already loaded (/sys/module).
-func LoadLater(dir string, load ModuleLoader, names ...string) error {
+// dependencies, in order, except those loaded reports as loaded already
+// (ModuleLoaded).
+func LoadLater(dir string, load ModuleLoader, loaded func(name string) bool, names ...string) error {
 	order, _, err := readModuleOrder(dir)
 	if err != nil {
 		return err
@@ -170,7 +172,7 @@ func LoadLater(dir string, load ModuleLoader, names ...string) error {
 	var errs []error
 	for _, rel := range order {
 		name := moduleName(rel)
-		if !want[name] || exists(filepath.Join("/sys/module", name)) {
+		if !want[name] || loaded(name) {
 			continue
 		}
 		if err := load(filepath.Join(dir, rel)); err != nil {
@@ -179,6 +181,10 @@ func LoadLater(dir string, load ModuleLoader, names ...string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// ModuleLoaded reports whether the kernel has module name (loaded or
+// built in with parameters: /sys/module/<name>).
+func ModuleLoaded(name string) bool { return exists(filepath.Join("/sys/module", name)) }
 
 // KernelRelease returns uname -r.
 func KernelRelease() string {

@@ -192,7 +192,7 @@ func joinLower(layers []string) string {
 // time goes to ulogs/modules.log.
 func (b *Boot) loadLater(names ...string) error {
 	t0 := time.Now()
-	err := LoadLater(filepath.Join("/lib/modules", KernelRelease()), FinitModule, names...)
+	err := LoadLater(filepath.Join("/lib/modules", KernelRelease()), FinitModule, ModuleLoaded, names...)
 	b.logf("modules", "later: %s %.3fs, errors: %v", strings.Join(names, " "), time.Since(t0).Seconds(), err)
 	return err
 }

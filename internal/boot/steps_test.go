@@ -357,3 +357,26 @@ func TestLateDisks(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadModulesLater: later modules, and libraries only they need, stay
+// out of the first pass; a library another module needs too does not.
+// LoadLater then loads them with their dependencies, in order, except
+// what is loaded already.
+func TestLoadModulesLater(t *testing.T) {
+	dir := t.TempDir()
+	order := []string{"kernel/lib/crc16.ko", "kernel/lib/libcrc32c.ko", "kernel/lib/shared.ko", "kernel/fs/ext4/ext4.ko",
+		"kernel/drivers/block/loop.ko", "kernel/fs/erofs/erofs.ko"}
+	os.WriteFile(filepath.Join(dir, ModuleOrderFile), []byte(strings.Join(order, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ModuleDevicesFile), []byte("depends ext4 crc16 shared\ndepends erofs libcrc32c shared\n"), 0o644)
+	var got []string
+	load := func(p string) error { got = append(got, moduleName(p)); return nil }
+	n, skipped, err := LoadModules(dir, load, func() []string { return nil }, "loop", "erofs")
+	if err != nil || n != 3 || len(skipped) != 0 || strings.Join(got, " ") != "crc16 shared ext4" {
+		t.Fatalf("first pass: %d %v %v, loaded %v", n, skipped, err, got)
+	}
+	got = nil
+	loaded := func(name string) bool { return name == "shared" }
+	if err := LoadLater(dir, load, loaded, "loop", "erofs"); err != nil || strings.Join(got, " ") != "libcrc32c loop erofs" {
+		t.Fatalf("later: %v, loaded %v", err, got)
+	}
+}

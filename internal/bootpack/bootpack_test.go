@@ -16,10 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ucvm/ucvm/internal/cvmfs/catalog"
 	"github.com/ucvm/ucvm/internal/cvmfs/hash"
+	"github.com/ucvm/ucvm/internal/overlay"
 	"github.com/ucvm/ucvm/internal/reader"
-	"golang.org/x/sys/unix"
 )
 
 var jsonMarshal = json.Marshal
@@ -191,9 +193,7 @@ func checkMounted(t *testing.T, image []byte, m Manifest, src *memSource) {
 			t.Errorf("%s: mode %o %d:%d %d.%d, manifest %+v", e.Path, st.Mode, st.Uid, st.Gid, st.Mtim.Sec, st.Mtim.Nsec, e)
 		}
 		if e.Type == TypeDir {
-			buf := make([]byte, 4)
-			n, err := unix.Getxattr(p, OpaqueXattr, buf)
-			if got := err == nil && string(buf[:n]) == "y"; got != e.Opaque {
+			if got := overlay.IsOpaque(p); got != e.Opaque {
 				t.Errorf("%s: opaque %v in the image, %v in the manifest", e.Path, got, e.Opaque)
 			}
 		}

@@ -66,10 +66,7 @@ func Build(ctx context.Context, src Source, root string, list []string, w io.Wri
 	if err := addLinks(ctx, src, root, have); err != nil {
 		return st, err
 	}
-	wo, err := whiteouts(ctx, src, root, prof.missing, opaque, &st)
-	if err != nil {
-		return st, err
-	}
+	wo := whiteouts(ctx, src, root, prof.missing, opaque, &st)
 	m, err := manifest(ctx, src, root, have, opaque, wo)
 	if err != nil {
 		return st, err
@@ -103,7 +100,7 @@ func manifest(ctx context.Context, src Source, root string, have map[string]*rea
 		white[rel] = true
 		all[rel] = nil
 	}
-	for rel := range all {
+	for _, rel := range wo {
 		if err := addParents(ctx, src, root, rel, all); err != nil {
 			return Manifest{}, err
 		}

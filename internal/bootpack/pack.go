@@ -218,13 +218,6 @@ func checkName(n string) error {
 	return nil
 }
 
-// Files and Symlinks count the manifest's entries of those types; Bytes
-// sums the sizes of its files.
-func (m Manifest) Files() (files, symlinks int, bytes int64) {
-	files, symlinks, _, _, bytes = m.Counts()
-	return files, symlinks, bytes
-}
-
 // Counts counts the manifest's files, symlinks, whiteouts and opaque
 // directories and the bytes of the files.
 func (m Manifest) Counts() (files, symlinks, whiteouts, opaque int, bytes int64) {

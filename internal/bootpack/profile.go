@@ -10,8 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/ucvm/ucvm/internal/overlay"
 	"github.com/ucvm/ucvm/internal/reader"
 )
 
@@ -124,7 +123,7 @@ func subtree(ctx context.Context, src Source, root, d string) (map[string]*reade
 // whiteouts returns the missing names that get a whiteout: names the
 // revision does not have, in a directory it has, not below a complete
 // directory (which answers for its names already).
-func whiteouts(ctx context.Context, src Source, root string, missing []string, opaque map[string]bool, st *Stats) ([]string, error) {
+func whiteouts(ctx context.Context, src Source, root string, missing []string, opaque map[string]bool, st *Stats) []string {
 	var out []string
 	for _, rel := range missing {
 		if rel == "" || under(rel, opaque) {
@@ -140,7 +139,7 @@ func whiteouts(ctx context.Context, src Source, root string, missing []string, o
 		}
 		out = append(out, rel)
 	}
-	return out, nil
+	return out
 }
 
 // under reports whether rel is below one of dirs.
@@ -168,19 +167,19 @@ func ProfileFromLayer(dir string) ([]string, error) {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		switch t := d.Type(); {
-		case t.IsDir():
-			buf := make([]byte, 4)
-			if n, err := unix.Getxattr(p, OpaqueXattr, buf); err == nil && string(buf[:n]) == "y" {
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			if overlay.IsOpaque(p) {
 				out = append(out, rel+"/")
 				return fs.SkipDir
 			}
-		case t&fs.ModeCharDevice != 0:
-			var st unix.Stat_t
-			if err := unix.Lstat(p, &st); err == nil && st.Rdev == 0 {
-				out = append(out, "!"+rel)
-			}
-		case t.IsRegular(), t&fs.ModeSymlink != 0:
+		case overlay.IsWhiteout(p, fi):
+			out = append(out, "!"+rel)
+		case fi.Mode().IsRegular(), fi.Mode()&fs.ModeSymlink != 0:
 			out = append(out, rel)
 		}
 		return nil

@@ -9,11 +9,9 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
-)
 
-// OpaqueXattr marks a directory of a lower layer whose entries overlayfs
-// takes from that layer alone (needs root to set).
-const OpaqueXattr = "trusted.overlay.opaque"
+	"github.com/ucvm/ucvm/internal/overlay"
+)
 
 // stage writes the manifest's tree under dir with the contents from src
 // and the manifest's owners, modes and times, which mkfs.erofs copies.
@@ -22,7 +20,7 @@ func stage(ctx context.Context, src Source, root string, m Manifest, dir string,
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return err
 	}
-	files, _, _ := m.Files()
+	files, _, _, _, _ := m.Counts()
 	done := 0
 	for _, e := range m.Entries[1:] {
 		p := filepath.Join(dir, filepath.FromSlash(e.Path))
@@ -31,10 +29,10 @@ func stage(ctx context.Context, src Source, root string, m Manifest, dir string,
 		case TypeDir:
 			err = os.Mkdir(p, 0o700)
 			if err == nil && e.Opaque {
-				err = unix.Setxattr(p, OpaqueXattr, []byte("y"), 0)
+				err = overlay.MarkOpaque(p)
 			}
 		case TypeWhiteout:
-			err = unix.Mknod(p, unix.S_IFCHR, 0)
+			err = overlay.MakeWhiteout(p)
 		case TypeSymlink:
 			err = os.Symlink(e.Target, p)
 		case TypeFile:

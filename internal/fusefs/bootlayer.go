@@ -8,11 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ucvm/ucvm/internal/bootpack"
+	"github.com/ucvm/ucvm/internal/overlay"
 	"github.com/ucvm/ucvm/internal/reader"
 )
 
@@ -158,7 +159,7 @@ func (f *FS) buildLayer(s *snapshot, info *BootLayerInfo, fill func(*layerWriter
 // at the next boot.
 func publishLayer(tmp string, info BootLayerInfo, opaque []string) error {
 	for _, d := range opaque {
-		if err := unix.Setxattr(tmp+d, opaqueXattr, []byte("y"), 0); err != nil {
+		if err := overlay.MarkOpaque(tmp + d); err != nil {
 			return fmt.Errorf("mark %s opaque: %w", d, err)
 		}
 	}
@@ -254,7 +255,7 @@ func (w *layerWriter) addRead(ctx context.Context, p string, e *Node) error {
 		return nil
 	}
 	switch {
-	case e.IsRegular() && !e.HasXattrs && e.LinkCount() <= 1:
+	case e.IsRegular() && bootpack.Representable(e):
 		if err := w.ensureDir(ctx, filepath.Dir(p)); err != nil {
 			return err
 		}
@@ -263,7 +264,7 @@ func (w *layerWriter) addRead(ctx context.Context, p string, e *Node) error {
 		}
 		w.info.Files++
 		w.info.Bytes += e.Size
-	case e.IsSymlink() && !e.HasXattrs && !strings.Contains(e.Symlink, "$("):
+	case e.IsSymlink() && bootpack.Representable(e):
 		if err := w.ensureDir(ctx, filepath.Dir(p)); err != nil {
 			return err
 		}
@@ -298,7 +299,7 @@ func (w *layerWriter) addMissing(ctx context.Context, p string) error {
 	if w.has(p) {
 		return nil
 	}
-	if err := unix.Mknod(w.root+p, unix.S_IFCHR, 0); err != nil {
+	if err := overlay.MakeWhiteout(w.root + p); err != nil {
 		if errors.Is(err, unix.EEXIST) {
 			return nil
 		}

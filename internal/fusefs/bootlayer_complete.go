@@ -22,9 +22,6 @@ const (
 	// extraMaxBytes bounds all files added for lookups and complete
 	// directories together.
 	extraMaxBytes = 16 << 20
-	// opaqueXattr marks a directory of a lower layer whose entries
-	// overlayfs takes from that layer alone.
-	opaqueXattr = "trusted.overlay.opaque"
 )
 
 // has reports whether the layer holds repository path p already.
@@ -32,10 +29,6 @@ func (w *layerWriter) has(p string) bool {
 	_, err := os.Lstat(w.root + p)
 	return err == nil
 }
-
-// representable reports whether the layer can hold e exactly (as a boot
-// pack's image can).
-func representable(e *Node) bool { return bootpack.Representable(e) }
 
 // addFound adds a small file or a symlink the boot looked up but did not
 // read: overlayfs then answers its lookups from the layer. A file that
@@ -45,7 +38,7 @@ func (w *layerWriter) addFound(ctx context.Context, p string) error {
 		return nil
 	}
 	e, err := w.s.tree.Lookup(ctx, p)
-	if err != nil || !representable(e) || e.IsDir() {
+	if err != nil || !bootpack.Representable(e) || e.IsDir() {
 		return nil
 	}
 	if e.IsRegular() && (e.Size > foundMaxSize || w.extra+e.Size > extraMaxBytes) {
@@ -109,7 +102,7 @@ type planned struct {
 // of it can be held by the layer within the bounds.
 func (w *layerWriter) plan(ctx context.Context, d string) ([]planned, bool) {
 	root, err := w.s.tree.Lookup(ctx, d)
-	if err != nil || !root.IsDir() || !representable(root) {
+	if err != nil || !root.IsDir() || !bootpack.Representable(root) {
 		return nil, false
 	}
 	out := []planned{{d, root}}
@@ -124,7 +117,7 @@ func (w *layerWriter) plan(ctx context.Context, d string) ([]planned, bool) {
 		}
 		for _, e := range list {
 			p := childPath(out[i].path, e.Name)
-			if !representable(e) {
+			if !bootpack.Representable(e) {
 				return nil, false
 			}
 			if e.IsRegular() && !w.has(p) {

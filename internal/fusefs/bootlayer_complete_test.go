@@ -14,6 +14,7 @@ import (
 
 	"github.com/ucvm/ucvm/internal/bootpack"
 	"github.com/ucvm/ucvm/internal/fusefs"
+	"github.com/ucvm/ucvm/internal/overlay"
 )
 
 // TestBootLayerComplete: a directory the boot listed is written whole
@@ -47,7 +48,7 @@ func TestBootLayerComplete(t *testing.T) {
 	}
 	info := layerInfo(t, layers, m)
 	lower := filepath.Join(info.Dir, "os")
-	if info.Opaque != 1 || !opaque(t, filepath.Join(lower, "etc")) || opaque(t, filepath.Join(lower, "big")) {
+	if info.Opaque != 1 || !overlay.IsOpaque(filepath.Join(lower, "etc")) || overlay.IsOpaque(filepath.Join(lower, "big")) {
 		t.Fatalf("opaque directories: %+v", info)
 	}
 	for _, f := range []string{"etc/unread", "etc/sub/deep", "etc/link", "usr/stat-only"} {
@@ -143,13 +144,6 @@ func layerInfo(t *testing.T, layers string, m *fusefs.Mounted) fusefs.BootLayerI
 	return info
 }
 
-func opaque(t *testing.T, dir string) bool {
-	t.Helper()
-	buf := make([]byte, 8)
-	n, err := unix.Getxattr(dir, "trusted.overlay.opaque", buf)
-	return err == nil && string(buf[:n]) == "y"
-}
-
 // TestBootPackProfile: a pack with a whole directory (opaque) and a
 // whiteout is applied; its layer, flattened, keeps both; a revision that
 // adds a name to the whole directory makes the pack stale.
@@ -182,7 +176,7 @@ func TestBootPackProfile(t *testing.T) {
 	}
 	info := layerInfo(t, layers, m)
 	lower := filepath.Join(info.Dir, "os")
-	if !opaque(t, filepath.Join(lower, "etc")) || info.Whiteouts != 1 {
+	if !overlay.IsOpaque(filepath.Join(lower, "etc")) || info.Whiteouts != 1 {
 		t.Fatalf("flattened layer %+v", info)
 	}
 	overlayOver(t, lower, filepath.Join(mnt, "os"))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ucvm/ucvm/internal/bootpack"
 	"github.com/ucvm/ucvm/internal/loopdev"
+	"github.com/ucvm/ucvm/internal/overlay"
 )
 
 // errImageMismatch: the boot pack image has an entry the revision does not
@@ -76,20 +77,22 @@ func (w *layerWriter) flatten(ctx context.Context, dir string, old BootLayerInfo
 			return err
 		}
 		p := strings.TrimSuffix(path.Join(base, filepath.ToSlash(rel)), "/") // the repository root is ""
-		return w.addImageEntry(ctx, p, src, d.Type())
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return w.addImageEntry(ctx, p, src, fi)
 	})
 }
 
-// addImageEntry adds the image's entry src as repository path p.
-func (w *layerWriter) addImageEntry(ctx context.Context, p, src string, t fs.FileMode) error {
+// addImageEntry adds the image's entry src (fi its Lstat) as repository
+// path p.
+func (w *layerWriter) addImageEntry(ctx context.Context, p, src string, fi fs.FileInfo) error {
 	mismatch := fmt.Errorf("%s: %w", p, errImageMismatch)
-	if t&fs.ModeCharDevice != 0 { // a whiteout (the only device a pack has)
-		var st unix.Stat_t
-		if err := unix.Lstat(src, &st); err != nil || st.Rdev != 0 {
-			return mismatch
-		}
+	if overlay.IsWhiteout(src, fi) {
 		return w.addMissing(ctx, p)
 	}
+	t := fi.Mode().Type()
 	e, err := w.s.tree.Lookup(ctx, p)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
@@ -102,14 +105,13 @@ func (w *layerWriter) addImageEntry(ctx context.Context, p, src string, t fs.Fil
 		if err := w.ensureDir(ctx, p); err != nil {
 			return err
 		}
-		buf := make([]byte, 4)
-		if n, err := unix.Getxattr(src, opaqueXattr, buf); err == nil && string(buf[:n]) == "y" {
+		if overlay.IsOpaque(src) {
 			w.opaque = append(w.opaque, p) // checked complete when the pack was applied
 			w.info.Opaque++
 		}
 		return nil
 	case t.IsRegular():
-		if !e.IsRegular() || e.HasXattrs || e.LinkCount() > 1 {
+		if !e.IsRegular() || !bootpack.Representable(e) {
 			return mismatch
 		}
 		if err := w.ensureDir(ctx, path.Dir(p)); err != nil {

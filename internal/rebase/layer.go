@@ -1,20 +1,14 @@
 package rebase
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/ucvm/ucvm/internal/overlay"
 )
-
-// Overlay xattrs, in the trusted namespace (root mounts) and the user
-// namespace (mounts with the userxattr option).
-var xattrPrefixes = []string{"trusted.overlay.", "user.overlay."}
 
 // layerStats counts what the layer pass did.
 type layerStats struct {
@@ -44,48 +38,6 @@ func kept(rel string) bool {
 		return true
 	}
 	return false
-}
-
-// isWhiteout reports an overlayfs whiteout: a 0/0 character device, or a
-// regular file carrying the overlay.whiteout xattr (kernel 6.7+).
-func isWhiteout(path string, fi fs.FileInfo) bool {
-	if fi.Mode()&fs.ModeCharDevice != 0 {
-		st, ok := fi.Sys().(*syscall.Stat_t)
-		return ok && st.Rdev == 0
-	}
-	return fi.Mode().IsRegular() && fi.Size() == 0 && hasXattr(path, "whiteout")
-}
-
-func hasXattr(path, name string) bool {
-	for _, p := range xattrPrefixes {
-		if sz, err := unix.Lgetxattr(path, p+name, nil); err == nil && sz >= 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// isOpaque reports a directory marked opaque (value "y"; "x" marks a
-// directory holding xattr whiteouts, which is not opaque).
-func isOpaque(path string) bool {
-	for _, p := range xattrPrefixes {
-		buf := make([]byte, 8)
-		n, err := unix.Lgetxattr(path, p+"opaque", buf)
-		if err == nil && n == 1 && buf[0] == 'y' {
-			return true
-		}
-	}
-	return false
-}
-
-func clearOpaque(path string) error {
-	var errs []error
-	for _, p := range xattrPrefixes {
-		if err := unix.Lremovexattr(path, p+"opaque"); err != nil && !errors.Is(err, unix.ENODATA) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // lowerType returns the lower entry's info at rel, or nil if absent. The
@@ -144,7 +96,7 @@ func (p *layerPass) entry(rel string, lowerDir bool) {
 		low = p.lowerType(rel)
 	}
 	switch {
-	case isWhiteout(path, fi):
+	case overlay.IsWhiteout(path, fi):
 		if low == nil {
 			return // deleted file the new OS does not have either
 		}
@@ -176,8 +128,8 @@ func (p *layerPass) upperDir(rel, path string, low fs.FileInfo) {
 		p.st.Preserved++
 		p.logf("preserve /%s (local directory over a non-directory of the new OS)", rel)
 	default:
-		if isOpaque(path) {
-			if err := clearOpaque(path); err != nil {
+		if overlay.IsOpaque(path) {
+			if err := overlay.ClearOpaque(path); err != nil {
 				p.fail("clear opaque", rel, err)
 			} else {
 				p.st.Unopaqued++

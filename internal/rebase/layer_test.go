@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ucvm/ucvm/internal/overlay"
 	"github.com/ucvm/ucvm/internal/testutil"
 )
 
@@ -74,10 +75,10 @@ func TestRebasePolicyRebase(t *testing.T) {
 			t.Errorf("%s = %q, want %q", p, got, want)
 		}
 	}
-	if isOpaque(u("usr/share/doc")) {
+	if overlay.IsOpaque(u("usr/share/doc")) {
 		t.Error("opaque marker of a directory the new OS has was kept")
 	}
-	if !isOpaque(u("etc/newdir")) {
+	if !overlay.IsOpaque(u("etc/newdir")) {
 		t.Error("opaque marker of a local-only directory was removed")
 	}
 	want := Result{Policy: Rebase, Restored: 2, Unopaqued: 1, Preserved: 3, Dropped: 4}
@@ -107,7 +108,7 @@ func TestRebasePolicyDivergeAndStay(t *testing.T) {
 			if read(t, filepath.Join(upper, "usr/bin/tool")) != "tool local" {
 				t.Fatal("local copy changed")
 			}
-			if !isOpaque(filepath.Join(upper, "usr/share/doc")) {
+			if !overlay.IsOpaque(filepath.Join(upper, "usr/share/doc")) {
 				t.Fatal("opaque marker removed")
 			}
 			_, err := os.Stat(filepath.Join(aux, "rebase-20261123T010203Z.log"))

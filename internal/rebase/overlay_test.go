@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ucvm/ucvm/internal/overlay"
 	"github.com/ucvm/ucvm/internal/testutil"
 )
 
@@ -78,7 +79,7 @@ func TestThroughOverlay(t *testing.T) {
 	if fi := present(t, filepath.Join(upper, "usr/lib/libgone.so")); fi.Mode()&os.ModeCharDevice == 0 {
 		t.Fatalf("overlayfs did not leave a whiteout: %v", fi.Mode())
 	}
-	if !isOpaque(filepath.Join(upper, "usr/share/doc")) {
+	if !overlay.IsOpaque(filepath.Join(upper, "usr/share/doc")) {
 		t.Fatal("overlayfs did not leave an opaque directory")
 	}
 
