@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -75,4 +76,21 @@ func SharedDir(t testing.TB) string {
 func FixtureRepo(t testing.TB) string {
 	t.Helper()
 	return filepath.Join(SharedDir(t), "fixtures", "cvmfs", "test.repo.local")
+}
+
+// RequireFilesystem skips (fails in CI) unless the kernel mounts fstype
+// (after a modprobe) and has loop devices: the boot pack tests mount
+// EROFS images through them.
+func RequireFilesystem(t testing.TB, fstype string) {
+	t.Helper()
+	RequireRoot(t)
+	_ = exec.Command("modprobe", "-q", fstype).Run()
+	_ = exec.Command("modprobe", "-q", "loop").Run()
+	b, _ := os.ReadFile("/proc/filesystems")
+	if !strings.Contains(string(b), "\t"+fstype+"\n") {
+		missing(t, "the kernel has no %s file system", fstype)
+	}
+	if _, err := os.Stat("/dev/loop-control"); err != nil {
+		missing(t, "no loop devices: %v", err)
+	}
 }
