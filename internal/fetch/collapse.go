@@ -43,16 +43,22 @@ func (f *Fetcher) collapsed(ctx context.Context, relPath string, v Verifier) err
 	f.flights.m[relPath] = fl
 	f.flights.mu.Unlock()
 
-	rec := &recorder{limit: f.cfg.SpoolLimit, free: min(freeSpool, f.cfg.SpoolLimit), fl: fl}
+	rec := newRecorder(fl, f.cfg.SpoolLimit)
 	fl.err = f.do(ctx, relPath, func(r io.Reader) error {
 		rec.reset()
 		return v(io.TeeReader(r, rec))
 	})
-	fl.spool, fl.full = rec.buf, !rec.over
 
 	f.flights.mu.Lock()
 	delete(f.flights.m, relPath)
 	f.flights.mu.Unlock()
+	// Waiters join under the lock: none can come now. Without any, the
+	// recording goes back to the pool instead of to the flight.
+	if fl.waiters.Load() == 0 {
+		rec.release()
+	} else {
+		fl.spool, fl.full = rec.buf, !rec.over
+	}
 	close(fl.done)
 	return fl.err
 }
@@ -89,14 +95,48 @@ func isFinal(err error) bool {
 
 // recorder keeps the body written through it: always up to free bytes,
 // up to limit if the flight has waiters; beyond, it drops everything.
+// Its first free bytes go into a pooled buffer: growing a fresh slice for
+// every download (most have no waiter and drop the recording) was half of
+// the client's CPU time while it streamed a boot pack, and fresh memory
+// costs page faults and clearing under emulation.
 type recorder struct {
 	buf         []byte
+	pooled      *[]byte
 	free, limit int64
 	over        bool
 	fl          *flight
 }
 
-func (r *recorder) reset() { r.buf, r.over = r.buf[:0], false }
+// spools holds buffers of freeSpool bytes capacity.
+var spools = sync.Pool{New: func() any { b := make([]byte, 0, freeSpool); return &b }}
+
+func newRecorder(fl *flight, limit int64) *recorder {
+	r := &recorder{limit: limit, free: min(freeSpool, limit), fl: fl}
+	if r.free == freeSpool {
+		r.pooled = spools.Get().(*[]byte)
+		r.buf = (*r.pooled)[:0]
+	}
+	return r
+}
+
+func (r *recorder) reset() {
+	r.over = false
+	switch {
+	case r.pooled != nil:
+		r.buf = (*r.pooled)[:0]
+	default:
+		r.buf = r.buf[:0]
+	}
+}
+
+// release returns the pooled buffer; the recording is gone.
+func (r *recorder) release() {
+	if r.pooled != nil {
+		spools.Put(r.pooled)
+		r.pooled = nil
+	}
+	r.buf = nil
+}
 
 func (r *recorder) Write(p []byte) (int, error) {
 	if !r.over {
