@@ -83,6 +83,18 @@ func (m *memSource) Open(_ context.Context, n *reader.Node) (reader.File, error)
 
 func (m *memSource) Chunks(context.Context, *reader.Node) ([]catalog.Chunk, error) { return nil, nil }
 
+// The tree is one catalog, the root catalog.
+const memCatalog = "0123456789abcdef0123456789abcdef01234567"
+
+func (m *memSource) CatalogOf(*reader.Node) (string, string) { return "", memCatalog }
+
+func (m *memSource) CatalogHash(_ context.Context, mount string) (string, error) {
+	if mount != "" {
+		return "", reader.ErrNotFound
+	}
+	return memCatalog, nil
+}
+
 // TestBuildRead: the manifest lists the files, the symlinks that lead to
 // them (a chain of two) and the directories above them, with the
 // revision's attributes; missing paths and directories are skipped.

@@ -22,6 +22,10 @@ type Source interface {
 	ReadDir(ctx context.Context, path string) ([]*reader.Node, error)
 	Open(ctx context.Context, n *reader.Node) (reader.File, error)
 	Chunks(ctx context.Context, n *reader.Node) ([]catalog.Chunk, error)
+	// CatalogOf names the catalog holding n's row; CatalogHash the one
+	// mounted at a nested catalog's mount point.
+	CatalogOf(n *reader.Node) (mount, hash string)
+	CatalogHash(ctx context.Context, mount string) (string, error)
 }
 
 // Stats counts what a build put into the pack.
@@ -129,7 +133,53 @@ func manifest(ctx context.Context, src Source, root string, have map[string]*rea
 		e.Opaque = opaque[p]
 		m.Entries = append(m.Entries, e)
 	}
+	cats, err := catalogs(ctx, src, root, all, white, opaque)
+	if err != nil {
+		return m, err
+	}
+	m.Catalogs = cats
 	return m, m.Validate()
+}
+
+// catalogs lists the catalogs that hold the entries (see
+// Manifest.Catalogs): every entry's row, the listings of opaque
+// directories, and for whiteouts the listing of their directory.
+func catalogs(ctx context.Context, src Source, root string, all map[string]*reader.Node, white, opaque map[string]bool) ([]CatalogRef, error) {
+	refs := map[string]string{}
+	listing := func(rel string) error { // the catalog that lists directory rel
+		n := all[rel]
+		if !n.IsNestedMountpoint() {
+			mount, h := src.CatalogOf(n)
+			refs[mount] = h
+			return nil
+		}
+		p := path.Join(root, rel)
+		h, err := src.CatalogHash(ctx, p)
+		refs[p] = h
+		return err
+	}
+	for rel, n := range all {
+		var err error
+		switch {
+		case white[rel]:
+			err = listing(path.Dir(rel))
+		case opaque[rel]:
+			err = listing(rel)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path.Join(root, rel), err)
+		}
+		if n != nil {
+			mount, h := src.CatalogOf(n)
+			refs[mount] = h
+		}
+	}
+	out := make([]CatalogRef, 0, len(refs))
+	for m, h := range refs {
+		out = append(out, CatalogRef{Mount: m, Hash: h})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Mount < out[j].Mount })
+	return out, nil
 }
 
 // addParents adds the directories above rel to all.
@@ -151,6 +201,9 @@ func addParents(ctx context.Context, src Source, root, rel string, all map[strin
 }
 
 func entry(ctx context.Context, src Source, rel string, n *reader.Node) (Entry, error) {
+	if !Representable(n) { // (the files are; a directory above them may not be)
+		return Entry{}, fmt.Errorf("%s: the revision has extended attributes or a time before 1970 here, which a pack cannot hold", rel)
+	}
 	e := Entry{Path: rel, Mode: n.Perm(), UID: n.UID, GID: n.GID, Mtime: n.Mtime, MtimeNs: max(n.MtimeNs, 0)}
 	switch {
 	case n.IsDir():

@@ -24,8 +24,8 @@ const Magic = "UCVMBOOTPACK"
 
 // Version is the format version this package writes; it reads packs of
 // versions minVersion to Version (version 3 adds whiteouts and opaque
-// directories).
-const Version = 3
+// directories; version 4 the catalogs the entries came from).
+const Version = 4
 
 const minVersion = 2
 
@@ -75,6 +75,19 @@ type Entry struct {
 type Manifest struct {
 	Image   string  `json:"image"` // file system of the image: "erofs"
 	Entries []Entry `json:"entries"`
+	// Catalogs (version 4) are the catalogs the entries were read from:
+	// every entry's row is in the deepest one strictly above it, an
+	// opaque directory's listing in the one mounted at it, if any. A
+	// client whose revision mounts a catalog with the same hash there
+	// knows those entries unchanged without reading the catalog.
+	Catalogs []CatalogRef `json:"catalogs,omitempty"`
+}
+
+// CatalogRef names a catalog by its mount point in the repository ("" for
+// the root catalog, else "/os/usr/lib") and its content hash.
+type CatalogRef struct {
+	Mount string `json:"mount"`
+	Hash  string `json:"hash"`
 }
 
 // Identity is the content identity of a regular file: its catalog hash,
@@ -171,7 +184,50 @@ func (m Manifest) Validate() error {
 		}
 		seen[e.Path] = e.Type
 	}
+	return checkCatalogs(m.Catalogs)
+}
+
+func checkCatalogs(refs []CatalogRef) error {
+	if len(refs) > MaxEntries {
+		return fmt.Errorf("%d catalogs (limit %d)", len(refs), MaxEntries)
+	}
+	seen := make(map[string]bool, len(refs))
+	for _, c := range refs {
+		if c.Mount != "" && (c.Mount != path.Clean(c.Mount) || !strings.HasPrefix(c.Mount, "/") || c.Mount == "/") {
+			return fmt.Errorf("catalog mount point %q is not a clean absolute path", c.Mount)
+		}
+		if _, err := hash.Parse(c.Hash); err != nil {
+			return fmt.Errorf("catalog %q: %w", c.Mount, err)
+		}
+		if seen[c.Mount] {
+			return fmt.Errorf("catalog %q listed twice", c.Mount)
+		}
+		seen[c.Mount] = true
+	}
 	return nil
+}
+
+// Governing returns the catalogs that hold the entry e at the repository
+// path p (its row; an opaque directory's listing) as listed in refs, or
+// false if refs do not name them.
+func Governing(refs map[string]string, p string, e Entry) ([]string, bool) {
+	var row string
+	found := false
+	for m := range refs {
+		if (m == "" || strings.HasPrefix(p, m+"/")) && (!found || len(m) > len(row)) {
+			row, found = m, true
+		}
+	}
+	if !found {
+		return nil, false
+	}
+	out := []string{row}
+	if e.Opaque {
+		if _, ok := refs[p]; ok {
+			out = append(out, p)
+		}
+	}
+	return out, true
 }
 
 func (e Entry) check(root bool) error {

@@ -49,6 +49,11 @@ func (f *FS) owner(e *Node) fuse.Owner {
 	return fuse.Owner{Uid: f.cfg.UIDMap.Map(e.UID), Gid: f.cfg.GIDMap.Map(e.GID)}
 }
 
+// sameOwner: the mount shows uid and gid as they are published.
+func (f *FS) sameOwner(uid, gid uint32) bool {
+	return !f.cfg.ClaimOwnership && f.cfg.UIDMap.Map(uid) == uid && f.cfg.GIDMap.Map(gid) == gid
+}
+
 // statfs reports the cache as the file system's capacity.
 func (f *FS) statfs(out *fuse.StatfsOut) {
 	const bs = 4096

@@ -54,11 +54,14 @@ type BootLayerInfo struct {
 	// the bootloader mounts at the layer's OS directory (ImageBase, a
 	// repository path) until the shutdown turns it into plain files; ""
 	// for a layer of files.
-	Image      string    `json:"image,omitempty"`
-	ImageBytes int64     `json:"image_bytes,omitempty"`
-	ImageBase  string    `json:"image_base,omitempty"`
-	Created    time.Time `json:"created"`
-	Existed    bool      `json:"-"`
+	Image      string `json:"image,omitempty"`
+	ImageBytes int64  `json:"image_bytes,omitempty"`
+	ImageBase  string `json:"image_base,omitempty"`
+	// Vouched counts the pack's entries known unchanged by their
+	// catalogs' hashes, checked without reading those catalogs.
+	Vouched int       `json:"vouched,omitempty"`
+	Created time.Time `json:"created"`
+	Existed bool      `json:"-"`
 }
 
 func (i BootLayerInfo) String() string {
@@ -68,7 +71,7 @@ func (i BootLayerInfo) String() string {
 	s := fmt.Sprintf("dir %s\nfiles %d\nbytes %d\nsymlinks %d\nwhiteouts %d\nskipped %d\nopaque %d\n",
 		i.Dir, i.Files, i.Bytes, i.Symlinks, i.Whiteouts, i.Skipped, i.Opaque)
 	if i.Image != "" {
-		s += fmt.Sprintf("image %s\nimage_bytes %d\n", i.Image, i.ImageBytes)
+		s += fmt.Sprintf("image %s\nimage_bytes %d\nvouched %d\n", i.Image, i.ImageBytes, i.Vouched)
 	}
 	return s
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -200,5 +201,52 @@ func TestBootPackChunks(t *testing.T) {
 	mustNo(t, err)
 	if !strings.Contains(out, "files 1\n") {
 		t.Fatalf("answer %q", out)
+	}
+}
+
+// TestBootPackVouched: a pack names the catalogs its entries came from.
+// Entries of a nested catalog that the new revision mounts unchanged are
+// taken without reading that catalog (a file, an opaque directory and a
+// whiteout below /os/usr/lib); a change inside that catalog still makes
+// the pack stale, named by the entry.
+func TestBootPackVouched(t *testing.T) {
+	for _, change := range []string{"os/var/other", "os/usr/lib/libx.so"} {
+		t.Run(path.Base(change), func(t *testing.T) {
+			p := newPubRepo(t)
+			p.write("os/.cvmfscatalog", "")
+			p.write("os/usr/lib/.cvmfscatalog", "")
+			p.write("os/usr/lib/libx.so", "library\n")
+			p.write("os/usr/lib/sub/a", "a\n")
+			p.write("os/etc/conf", "key=value\n")
+			p.publish("", 0)
+			var buf bytes.Buffer
+			list := []string{"etc/conf", "usr/lib/libx.so", "usr/lib/sub/", "!usr/lib/none"}
+			_, err := bootpack.Build(context.Background(), openStorage(t, p), "/os", list, &buf, nil)
+			mustNo(t, err)
+			m0, err := bootpack.ReadHeader(bytes.NewReader(buf.Bytes()))
+			mustNo(t, err)
+			// the root catalog holds the row of /os, the pack's root
+			if len(m0.Catalogs) != 3 || m0.Catalogs[0].Mount != "" || m0.Catalogs[1].Mount != "/os" || m0.Catalogs[2].Mount != "/os/usr/lib" {
+				t.Fatalf("catalogs of the pack: %+v", m0.Catalogs)
+			}
+			p.write("os/"+bootpack.FileName, buf.String())
+			p.write(change, "changed\n")
+			p.publish("", 0)
+
+			_, m, _ := mountWithLayers(t, p)
+			out, err := m.Command("bootpack /os/" + bootpack.FileName)
+			if change == "os/usr/lib/libx.so" {
+				if !errors.Is(err, fusefs.ErrPackStale) || !strings.Contains(err.Error(), "/os/usr/lib/libx.so") {
+					t.Fatalf("changed entry in a nested catalog: %v", err)
+				}
+				return
+			}
+			mustNo(t, err)
+			// libx.so, sub, sub/a and the whiteout none; /os/usr/lib itself
+			// is a row of the changed /os catalog.
+			if !strings.Contains(out, "vouched 4\n") {
+				t.Fatalf("answer %q", out)
+			}
+		})
 	}
 }

@@ -150,3 +150,31 @@ func displayPath(p string) string {
 	}
 	return p
 }
+
+// CatalogHash returns the hash of the catalog mounted at mount ("" for the
+// root catalog) in this revision, loading only the catalogs above it (a
+// nested catalog's hash is in its parent's reference). ErrNotFound: no
+// catalog is mounted there.
+func (r *Repo) CatalogHash(ctx context.Context, mount string) (string, error) {
+	lc, err := r.loadCatalog(ctx, "", r.info.RootHash, -1)
+	if err != nil {
+		return "", err
+	}
+	for lc.mount != mount {
+		var next *catalog.NestedRef
+		for i := range lc.nested {
+			if ref := &lc.nested[i]; ref.Path == mount {
+				return ref.Hash.String(), nil
+			} else if below(mount, ref.Path) {
+				next = ref
+			}
+		}
+		if next == nil {
+			return "", fmt.Errorf("%w: no catalog at %s", ErrNotFound, displayPath(mount))
+		}
+		if lc, err = r.loadCatalog(ctx, next.Path, next.Hash, next.Size); err != nil {
+			return "", err
+		}
+	}
+	return lc.hash.String(), nil
+}
