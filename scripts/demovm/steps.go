@@ -43,7 +43,7 @@ func (d *demo) osTree() error {
 		"os/usr/local/sbin/ucvm-demo-context":             contextScript,
 		"os/etc/systemd/system/ucvm-demo-context.service": contextUnit,
 		"os/etc/systemd/system/ucvm-demo-report.service":  reportUnit,
-		".cvmfsdirtab":     "/os/usr/*\n/os/var/*\n",
+		".cvmfsdirtab":     "/os/usr/*\n/os/usr/share/*\n/os/var/*\n",
 		"os/.cvmfscatalog": "",
 	}
 	for rel, content := range files {
