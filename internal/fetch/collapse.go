@@ -120,12 +120,9 @@ func newRecorder(fl *flight, limit int64) *recorder {
 }
 
 func (r *recorder) reset() {
-	r.over = false
-	switch {
-	case r.pooled != nil:
+	r.over, r.buf = false, r.buf[:0]
+	if r.pooled != nil { // (the buffer may have grown past it for a waiter)
 		r.buf = (*r.pooled)[:0]
-	default:
-		r.buf = r.buf[:0]
 	}
 }
 

@@ -174,12 +174,12 @@ type catalogHasher interface {
 // sameCatalogs returns the pack's catalogs that the mounted revision has
 // with the same hash at the same mount point.
 func (w *layerWriter) sameCatalogs(ctx context.Context, refs []bootpack.CatalogRef) map[string]string {
-	ch, ok := w.s.tree.(catalogHasher)
 	same := map[string]string{}
+	ch, ok := w.s.tree.(catalogHasher)
+	if !ok {
+		return same
+	}
 	for _, c := range refs {
-		if !ok {
-			break
-		}
 		if h, err := ch.CatalogHash(ctx, c.Mount); err == nil && h == c.Hash {
 			same[c.Mount] = h
 		}
@@ -195,7 +195,7 @@ func (w *layerWriter) vouched(refs, same map[string]string, p string, e bootpack
 	}
 	govern, ok := bootpack.Governing(refs, p, e)
 	for _, g := range govern {
-		if _, ok := same[g]; !ok {
+		if _, unchanged := same[g]; !unchanged {
 			return false
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -208,10 +207,16 @@ func TestBootPackChunks(t *testing.T) {
 // Entries of a nested catalog that the new revision mounts unchanged are
 // taken without reading that catalog (a file, an opaque directory and a
 // whiteout below /os/usr/lib); a change inside that catalog still makes
-// the pack stale, named by the entry.
+// the pack stale, named by the entry, and so does a uid map that shows
+// the unchanged catalog's owners as others.
 func TestBootPackVouched(t *testing.T) {
-	for _, change := range []string{"os/var/other", "os/usr/lib/libx.so"} {
-		t.Run(path.Base(change), func(t *testing.T) {
+	for _, tc := range []struct{ name, change, uidMap string }{
+		{"unchanged", "os/var/other", ""},
+		{"changed", "os/usr/lib/libx.so", ""},
+		{"uidmap", "os/var/other", "0 1000\n"},
+	} {
+		change := tc.change
+		t.Run(tc.name, func(t *testing.T) {
 			p := newPubRepo(t)
 			p.write("os/.cvmfscatalog", "")
 			p.write("os/usr/lib/.cvmfscatalog", "")
@@ -233,8 +238,25 @@ func TestBootPackVouched(t *testing.T) {
 			p.write(change, "changed\n")
 			p.publish("", 0)
 
-			_, m, _ := mountWithLayers(t, p)
+			srv := newRepoServer(t, pubFQRN, p.storage)
+			e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
+			e.cfg.BootLayerDir = filepath.Join(t.TempDir(), "bootlayer")
+			if tc.uidMap != "" {
+				uids, err := fusefs.ParseIDMap(tc.uidMap)
+				mustNo(t, err)
+				e.cfg.UIDMap = uids
+			}
+			_, m := e.mount(t)
 			out, err := m.Command("bootpack /os/" + bootpack.FileName)
+			if tc.uidMap != "" {
+				// etc, etc/conf, usr, usr/lib (rows of the changed /os catalog)
+				// and libx.so, sub, sub/a of the unchanged one; not the root,
+				// not the whiteout (no owner)
+				if !errors.Is(err, fusefs.ErrPackStale) || !strings.Contains(err.Error(), "7 of 9 entries differ") {
+					t.Fatalf("owners mapped: %v", err)
+				}
+				return
+			}
 			if change == "os/usr/lib/libx.so" {
 				if !errors.Is(err, fusefs.ErrPackStale) || !strings.Contains(err.Error(), "/os/usr/lib/libx.so") {
 					t.Fatalf("changed entry in a nested catalog: %v", err)

@@ -205,4 +205,11 @@ func TestMissingNestedCatalog(t *testing.T) {
 	if _, err := r.ReadDir(context.Background(), "/sub"); !errors.Is(err, reader.ErrNotFound) {
 		t.Fatalf("missing nested catalog: %v", err)
 	}
+	// its hash comes from the parent's reference, without the object
+	if h, err := r.CatalogHash(context.Background(), "/sub"); err != nil || h != nested.String() {
+		t.Fatalf("CatalogHash(/sub) = %q, %v; want %s", h, err, nested)
+	}
+	if _, err := r.CatalogHash(context.Background(), "/nope"); !errors.Is(err, reader.ErrNotFound) {
+		t.Fatalf("CatalogHash of no catalog: %v", err)
+	}
 }

@@ -156,25 +156,16 @@ func displayPath(p string) string {
 // nested catalog's hash is in its parent's reference). ErrNotFound: no
 // catalog is mounted there.
 func (r *Repo) CatalogHash(ctx context.Context, mount string) (string, error) {
-	lc, err := r.loadCatalog(ctx, "", r.info.RootHash, -1)
+	if mount == "" {
+		return r.info.RootHash.String(), nil
+	}
+	parent, err := r.catalogFor(ctx, mount) // holds the mount point's row
 	if err != nil {
 		return "", err
 	}
-	for lc.mount != mount {
-		var next *catalog.NestedRef
-		for i := range lc.nested {
-			if ref := &lc.nested[i]; ref.Path == mount {
-				return ref.Hash.String(), nil
-			} else if below(mount, ref.Path) {
-				next = ref
-			}
-		}
-		if next == nil {
-			return "", fmt.Errorf("%w: no catalog at %s", ErrNotFound, displayPath(mount))
-		}
-		if lc, err = r.loadCatalog(ctx, next.Path, next.Hash, next.Size); err != nil {
-			return "", err
-		}
+	ref := findRef(parent.nested, mount)
+	if ref == nil {
+		return "", fmt.Errorf("%w: no catalog at %s", ErrNotFound, displayPath(mount))
 	}
-	return lc.hash.String(), nil
+	return ref.Hash.String(), nil
 }
