@@ -53,8 +53,8 @@ func (b *bench) makeBootPack(initrd string) error {
 	if err != nil {
 		return fmt.Errorf("boot pack: %w", err)
 	}
-	fmt.Printf("  boot pack: %d files (%.1f MB), %d symlinks, %d whole directories, %d whiteouts -> %s (%.1f MB); publishing\n",
-		st.Files, float64(st.Bytes)/1e6, st.Symlinks, st.Opaque, st.Whiteouts, out, float64(size(out))/1e6)
+	fmt.Printf("  boot pack: %d files (%.1f MB), %d symlinks, %d whole directories, %d whiteouts, %d catalogs carried (%.1f MB) -> %s (%.1f MB); publishing\n",
+		st.Files, float64(st.Bytes)/1e6, st.Symlinks, st.Opaque, st.Whiteouts, st.Carried, float64(st.CarriedBytes)/1e6, out, float64(size(out))/1e6)
 	_, err = publish.Publish(context.Background(), publish.Options{FQRN: b.fqrn, Storage: filepath.Join(b.work, "storage"),
 		Keys: filepath.Join(b.work, "keys"), Source: filepath.Join(b.work, "osroot"), Tag: b.tag, Workers: 2})
 	return err

@@ -144,8 +144,12 @@ func writePack(cmd *cobra.Command, r *reader.Repo, root string, paths []string, 
 		return fmt.Errorf("boot pack: %w", err)
 	}
 	fi, _ := os.Stat(out)
-	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d files (%.1f MB), %d symlinks, %d directories (%d whole), %d whiteouts; %.1f MB image, %.1f MB pack; skipped %d\n",
-		out, st.Files, float64(st.Bytes)/1e6, st.Symlinks, st.Dirs, st.Opaque, st.Whiteouts, float64(st.ImageBytes)/1e6, float64(fi.Size())/1e6, len(st.Skipped))
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d files (%.1f MB), %d symlinks, %d directories (%d whole), %d whiteouts; %d catalogs carried (%.1f MB); %.1f MB image, %.1f MB pack; skipped %d\n",
+		out, st.Files, float64(st.Bytes)/1e6, st.Symlinks, st.Dirs, st.Opaque, st.Whiteouts, st.Carried, float64(st.CarriedBytes)/1e6,
+		float64(st.ImageBytes)/1e6, float64(fi.Size())/1e6, len(st.Skipped))
+	if st.NotCarried > 0 {
+		fmt.Fprintf(errw, "%d catalogs not carried (over the budget of %d MB): a cold boot downloads them\n", st.NotCarried, bootpack.CarryBudget>>20)
+	}
 	for _, s := range st.Skipped {
 		fmt.Fprintf(errw, "skipped (not exactly representable, or not as listed in the revision): %s\n", s)
 	}

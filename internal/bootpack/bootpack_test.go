@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path"
@@ -31,6 +32,7 @@ var jsonMarshal = json.Marshal
 type memSource struct {
 	nodes   map[string]*reader.Node
 	content map[string]string
+	cats    map[string]string // nested catalogs: mount point -> database file (the root catalog is memCatalog, no file)
 }
 
 func newMemSource() *memSource {
@@ -86,13 +88,44 @@ func (m *memSource) Chunks(context.Context, *reader.Node) ([]catalog.Chunk, erro
 // The tree is one catalog, the root catalog.
 const memCatalog = "0123456789abcdef0123456789abcdef01234567"
 
-func (m *memSource) CatalogOf(*reader.Node) (string, string) { return "", memCatalog }
+func (m *memSource) CatalogOf(n *reader.Node) (string, string) {
+	mount := m.catalogFor(n.Path)
+	h, _ := m.CatalogHash(context.Background(), mount)
+	return mount, h
+}
+
+// catalogFor: the deepest nested catalog strictly above p, else the root.
+func (m *memSource) catalogFor(p string) string {
+	best := ""
+	for mount := range m.cats {
+		if strings.HasPrefix(p, mount+"/") && len(mount) > len(best) {
+			best = mount
+		}
+	}
+	return best
+}
+
+func (m *memSource) CatalogFor(_ context.Context, p string) (string, error) {
+	return m.catalogFor(p), nil
+}
 
 func (m *memSource) CatalogHash(_ context.Context, mount string) (string, error) {
-	if mount != "" {
+	if mount == "" {
+		return memCatalog, nil
+	}
+	if m.cats[mount] == "" {
 		return "", reader.ErrNotFound
 	}
-	return memCatalog, nil
+	return hash.Sum(hash.SHA1, []byte(mount)).String(), nil
+}
+
+func (m *memSource) CatalogFile(ctx context.Context, mount string) (hash.Hash, string, error) {
+	s, err := m.CatalogHash(ctx, mount)
+	if err != nil || mount == "" {
+		return hash.Hash{}, "", fmt.Errorf("catalog %q has no file here (%v)", mount, err)
+	}
+	h, err := hash.Parse(s)
+	return h, m.cats[mount], err
 }
 
 // TestBuildRead: the manifest lists the files, the symlinks that lead to
@@ -316,6 +349,17 @@ func FuzzReadHeader(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
+	db := []byte("SQLite format 3\x00 a catalog")
+	sec, err := compressCarried([][]byte{db})
+	if err != nil {
+		f.Fatal(err)
+	}
+	good.Carried, good.section = []CarriedCatalog{{Mount: "/os/usr", Hash: memCatalog, Bytes: int64(len(db))}}, sec
+	buf.Reset()
+	if err := WriteHeader(&buf, good); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
 	f.Add([]byte(Magic + "\x02\x00\x00\x00\xff\xff\xff\x7f"))
 	f.Add([]byte("garbage"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -328,5 +372,77 @@ func FuzzReadHeader(f *testing.F) {
 				t.Fatalf("accepted name %q", e.Path)
 			}
 		}
+		_ = m.ReadCarried(func(_ CarriedCatalog, db io.Reader) error {
+			_, err := io.Copy(io.Discard, db)
+			return err
+		})
 	})
+}
+
+// TestCarried: a pack carries the catalogs below its own (here /os/usr/lib
+// with its entries and /os/usr above it), not the root catalog or /os,
+// which hold the pack's row; ReadCarried hands out their databases and
+// refuses a section that does not decode to the listed sizes.
+func TestCarried(t *testing.T) {
+	needMkfs(t)
+	src := newMemSource()
+	dir := t.TempDir()
+	src.cats = map[string]string{}
+	for _, mount := range []string{"/os", "/os/usr", "/os/usr/lib", "/os/opt"} {
+		f := filepath.Join(dir, strings.ReplaceAll(mount, "/", "_"))
+		if err := os.WriteFile(f, []byte("SQLite format 3\x00"+strings.Repeat(mount, 500)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		src.cats[mount] = f
+	}
+	src.file("/os/usr/lib/libx.so", "library")
+	src.file("/os/etc/conf", "key=value\n")
+	var buf bytes.Buffer
+	st, err := Build(context.Background(), src, "/os", []string{"usr/lib/libx.so", "etc/conf"}, &buf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := readPack(t, buf.Bytes())
+	var got []string
+	err = m.ReadCarried(func(c CarriedCatalog, db io.Reader) error {
+		b, _ := io.ReadAll(db)
+		want, _ := os.ReadFile(src.cats[c.Mount])
+		if !bytes.Equal(b, want) || c.Bytes != int64(len(want)) {
+			t.Errorf("catalog %s: %d bytes, want its %d", c.Mount, len(b), len(want))
+		}
+		if h, _ := src.CatalogHash(context.Background(), c.Mount); h != c.Hash {
+			t.Errorf("catalog %s: hash %s, want %s", c.Mount, c.Hash, h)
+		}
+		got = append(got, c.Mount)
+		return nil
+	})
+	if err != nil || strings.Join(got, " ") != "/os/usr /os/usr/lib" || st.Carried != 2 {
+		t.Fatalf("carried %q (stats %d), %v", got, st.Carried, err)
+	}
+	// fn may read less: the rest is skipped
+	if err := m.ReadCarried(func(CarriedCatalog, io.Reader) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	bad := m
+	bad.Carried = append([]CarriedCatalog(nil), m.Carried...)
+	bad.Carried[1].Bytes++
+	if err := bad.ReadCarried(func(CarriedCatalog, io.Reader) error { return nil }); !errors.Is(err, ErrBadPack) || !strings.Contains(err.Error(), "short") {
+		t.Fatalf("a size one byte too large: %v", err)
+	}
+	bad.Carried[1].Bytes -= 2
+	if err := bad.ReadCarried(func(CarriedCatalog, io.Reader) error { return nil }); !errors.Is(err, ErrBadPack) || !strings.Contains(err.Error(), "data after") {
+		t.Fatalf("a size one byte too small: %v", err)
+	}
+	bad.Carried[1].Bytes++
+	bad.section = append([]byte(nil), m.section...)
+	bad.section[len(bad.section)/2] ^= 0xff
+	if err := bad.ReadCarried(func(CarriedCatalog, io.Reader) error { return nil }); !errors.Is(err, ErrBadPack) {
+		t.Fatalf("a damaged section: %v", err)
+	}
+	// the section limit is enforced before reading it
+	raw := buf.Bytes()[:headerSize+int(binary.LittleEndian.Uint32(buf.Bytes()[len(Magic)+4:]))]
+	raw = binary.LittleEndian.AppendUint32(append([]byte(nil), raw...), MaxCarriedSection+1)
+	if _, err := ReadHeader(bytes.NewReader(raw)); !errors.Is(err, ErrBadPack) || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("huge section: %v", err)
+	}
 }

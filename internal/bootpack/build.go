@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/ucvm/ucvm/internal/cvmfs/catalog"
+	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 	"github.com/ucvm/ucvm/internal/reader"
 )
 
@@ -26,6 +27,11 @@ type Source interface {
 	// mounted at a nested catalog's mount point.
 	CatalogOf(n *reader.Node) (mount, hash string)
 	CatalogHash(ctx context.Context, mount string) (string, error)
+	// CatalogFor names the catalog that holds (or would hold) a path's
+	// row; CatalogFile loads the catalog mounted at mount and returns its
+	// hash and inflated database file (the carried catalogs).
+	CatalogFor(ctx context.Context, path string) (string, error)
+	CatalogFile(ctx context.Context, mount string) (hash.Hash, string, error)
 }
 
 // Stats counts what a build put into the pack.
@@ -34,6 +40,9 @@ type Stats struct {
 	Whiteouts, Opaque     int
 	Bytes                 int64 // of the files, uncompressed
 	ImageBytes            int64
+	Carried               int   // catalogs carried (Manifest.Carried)
+	CarriedBytes          int64 // their inflated size
+	NotCarried            int   // catalogs left out (over CarryBudget)
 	Skipped               []string
 }
 
@@ -74,6 +83,13 @@ func Build(ctx context.Context, src Source, root string, list []string, w io.Wri
 	m, err := manifest(ctx, src, root, have, opaque, wo)
 	if err != nil {
 		return st, err
+	}
+	if m.Carried, m.section, st.NotCarried, err = carry(ctx, src, root, m.Catalogs); err != nil {
+		return st, fmt.Errorf("carried catalogs: %w", err)
+	}
+	st.Carried = len(m.Carried)
+	for _, c := range m.Carried {
+		st.CarriedBytes += c.Bytes
 	}
 	st.Files, st.Symlinks, st.Whiteouts, st.Opaque, st.Bytes = m.Counts()
 	st.Dirs = len(m.Entries) - st.Files - st.Symlinks - st.Whiteouts

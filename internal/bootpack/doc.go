@@ -24,15 +24,21 @@
 // (the boot records a layer as without a pack), so the image can never
 // show a file the snapshot does not have.
 //
-// Format (version 2), little-endian:
+// Format (version 5), little-endian:
 //
 //	"UCVMBOOTPACK"  12 bytes
-//	version         uint32 = 2
+//	version         uint32 = 5 (readers take 2 to 5)
 //	manifest size   uint32 (at most MaxManifest)
-//	manifest        JSON: {"image":"erofs","entries":[...]} (see Entry);
-//	                the root "." first, parents before children
+//	manifest        JSON: {"image":"erofs","entries":[...],"catalogs":[...],
+//	                "carried":[...]} (see Manifest); the root "." first,
+//	                parents before children
+//	section size    uint32 (version 5; at most MaxCarriedSection)
+//	section         (version 5) one zstd frame: the inflated databases of
+//	                the carried catalogs, in order (Manifest.ReadCarried)
 //	image           an EROFS file system with 4 KiB blocks, lz4hc
 //	                compressed, to the end of the file
+//
+// The full description is in docs/format.md, "Boot pack".
 //
 // The image is made by mkfs.erofs (erofs-utils) from a staged copy of the
 // files: no pure-Go EROFS writer exists, and Debian's tool is the one the

@@ -24,8 +24,12 @@ const Magic = "UCVMBOOTPACK"
 
 // Version is the format version this package writes; it reads packs of
 // versions minVersion to Version (version 3 adds whiteouts and opaque
-// directories; version 4 the catalogs the entries came from).
-const Version = 4
+// directories; version 4 the catalogs the entries came from; version 5
+// the catalog section, see Manifest.Carried).
+const Version = 5
+
+// sectionVersion is the first version with a catalog section.
+const sectionVersion = 5
 
 const minVersion = 2
 
@@ -81,6 +85,15 @@ type Manifest struct {
 	// client whose revision mounts a catalog with the same hash there
 	// knows those entries unchanged without reading the catalog.
 	Catalogs []CatalogRef `json:"catalogs,omitempty"`
+	// Carried (version 5) are the catalogs whose inflated databases
+	// follow the manifest, in this order (ReadCarried): those the boot
+	// reads below the pack's own catalog, which a client seeds into its
+	// cache instead of downloading and inflating them one by one. They
+	// are trusted as the image is: the pack is a verified object of the
+	// signed revision, and its builder read them verified.
+	Carried []CarriedCatalog `json:"carried,omitempty"`
+
+	section []byte // the catalog section (zstd), read by ReadHeader
 }
 
 // CatalogRef names a catalog by its mount point in the repository ("" for
@@ -104,11 +117,14 @@ func Identity(h hash.Hash, chunks []catalog.Chunk) string {
 	return "chunks:" + hex.EncodeToString(d.Sum(nil))
 }
 
-// WriteHeader writes the magic, the version and the manifest; the image
-// follows.
+// WriteHeader writes the magic, the version, the manifest and the catalog
+// section; the image follows.
 func WriteHeader(w io.Writer, m Manifest) error {
 	if err := m.Validate(); err != nil {
 		return err
+	}
+	if (len(m.Carried) > 0) != (len(m.section) > 0) {
+		return errors.New("boot pack: carried catalogs without their section, or a section without them")
 	}
 	js, err := json.Marshal(m)
 	if err != nil {
@@ -121,12 +137,15 @@ func WriteHeader(w io.Writer, m Manifest) error {
 	copy(hdr, Magic)
 	binary.LittleEndian.PutUint32(hdr[len(Magic):], Version)
 	binary.LittleEndian.PutUint32(hdr[len(Magic)+4:], uint32(len(js)))
-	_, err = w.Write(append(hdr, js...))
-	return err
+	if _, err = w.Write(append(hdr, js...)); err != nil {
+		return err
+	}
+	return writeSection(w, m.section)
 }
 
-// ReadHeader reads and validates the header and manifest from r, reading
-// nothing beyond them: r is then at the first byte of the image.
+// ReadHeader reads and validates the header, the manifest and (version 5)
+// the catalog section from r, reading nothing beyond them: r is then at
+// the first byte of the image.
 func ReadHeader(r io.Reader) (Manifest, error) {
 	var m Manifest
 	hdr := make([]byte, headerSize)
@@ -136,7 +155,8 @@ func ReadHeader(r io.Reader) (Manifest, error) {
 	if string(hdr[:len(Magic)]) != Magic {
 		return m, fmt.Errorf("%w: no %s magic (a pack of ucvm before format version 2 is a zstd stream: rebuild it with 'ucvm bootpack')", ErrBadPack, Magic)
 	}
-	if v := binary.LittleEndian.Uint32(hdr[len(Magic):]); v < minVersion || v > Version {
+	v := binary.LittleEndian.Uint32(hdr[len(Magic):])
+	if v < minVersion || v > Version {
 		return m, fmt.Errorf("%w: format version %d, this ucvm reads versions %d to %d", ErrBadPack, v, minVersion, Version)
 	}
 	n := binary.LittleEndian.Uint32(hdr[len(Magic)+4:])
@@ -155,7 +175,15 @@ func ReadHeader(r io.Reader) (Manifest, error) {
 	if err := m.Validate(); err != nil {
 		return m, fmt.Errorf("%w: %v", ErrBadPack, err)
 	}
-	return m, nil
+	if v < sectionVersion {
+		if len(m.Carried) > 0 {
+			return m, fmt.Errorf("%w: a version %d manifest cannot carry catalogs", ErrBadPack, v)
+		}
+		return m, nil
+	}
+	sec, err := readSection(r)
+	m.section = sec
+	return m, err
 }
 
 // Validate checks that the manifest describes a tree: the root first,
@@ -184,7 +212,10 @@ func (m Manifest) Validate() error {
 		}
 		seen[e.Path] = e.Type
 	}
-	return checkCatalogs(m.Catalogs)
+	if err := checkCatalogs(m.Catalogs); err != nil {
+		return err
+	}
+	return checkCarried(m.Carried)
 }
 
 func checkCatalogs(refs []CatalogRef) error {

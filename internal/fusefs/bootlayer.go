@@ -59,7 +59,10 @@ type BootLayerInfo struct {
 	ImageBase  string `json:"image_base,omitempty"`
 	// Vouched counts the pack's entries known unchanged by their
 	// catalogs' hashes, checked without reading those catalogs.
-	Vouched int       `json:"vouched,omitempty"`
+	Vouched int `json:"vouched,omitempty"`
+	// Seeded counts the catalogs the pack carried that went into the
+	// cache (bootpack.Manifest.Carried; those the cache had are not).
+	Seeded  int       `json:"seeded,omitempty"`
 	Created time.Time `json:"created"`
 	Existed bool      `json:"-"`
 }
@@ -71,7 +74,7 @@ func (i BootLayerInfo) String() string {
 	s := fmt.Sprintf("dir %s\nfiles %d\nbytes %d\nsymlinks %d\nwhiteouts %d\nskipped %d\nopaque %d\n",
 		i.Dir, i.Files, i.Bytes, i.Symlinks, i.Whiteouts, i.Skipped, i.Opaque)
 	if i.Image != "" {
-		s += fmt.Sprintf("image %s\nimage_bytes %d\nvouched %d\n", i.Image, i.ImageBytes, i.Vouched)
+		s += fmt.Sprintf("image %s\nimage_bytes %d\nvouched %d\nseeded %d\n", i.Image, i.ImageBytes, i.Vouched, i.Seeded)
 	}
 	return s
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ucvm/ucvm/internal/bootpack"
+	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 	"github.com/ucvm/ucvm/internal/reader"
 )
 
@@ -93,6 +94,10 @@ func (w *layerWriter) putImage(ctx context.Context, st streamer, n *Node, base s
 	if err != nil {
 		return err
 	}
+	seeded, err := w.seedCarried(m)
+	if err != nil {
+		return err
+	}
 	t1 := time.Now()
 	if err := w.checkManifest(ctx, base, m); err != nil {
 		return err
@@ -110,9 +115,10 @@ func (w *layerWriter) putImage(ctx context.Context, st streamer, n *Node, base s
 		return err
 	}
 	w.f.log.Info("boot pack image copied", "header_s", t1.Sub(t0).Seconds(), "check_s", t2.Sub(t1).Seconds(),
-		"copy_s", time.Since(t2).Seconds(), "entries", len(m.Entries))
+		"copy_s", time.Since(t2).Seconds(), "entries", len(m.Entries), "catalogs_seeded", seeded)
 	w.info.Files, w.info.Symlinks, w.info.Whiteouts, w.info.Opaque, w.info.Bytes = m.Counts()
 	w.info.Image, w.info.ImageBytes, w.info.ImageBase = bootpack.ImageName, size, base
+	w.info.Seeded = seeded
 	return nil
 }
 
@@ -128,6 +134,35 @@ func writeImage(p string, r io.Reader) (int64, error) {
 		return 0, err
 	}
 	return writeDirect(p, head, r)
+}
+
+// catalogSeeder is implemented by trees whose cache takes the catalogs a
+// pack carries (reader.Repo).
+type catalogSeeder interface {
+	SeedCatalog(h hash.Hash, size int64, db io.Reader) (bool, error)
+}
+
+// seedCarried puts the catalogs the pack carries into the cache (before
+// the check, which reads the catalogs above the pack's entries, and the
+// boot, which looks names up in them) and returns how many it wrote.
+func (w *layerWriter) seedCarried(m bootpack.Manifest) (int, error) {
+	sd, ok := w.s.tree.(catalogSeeder)
+	if !ok {
+		return 0, nil
+	}
+	n := 0
+	err := m.ReadCarried(func(c bootpack.CarriedCatalog, db io.Reader) error {
+		h, err := hash.Parse(c.Hash)
+		if err != nil {
+			return err
+		}
+		wrote, err := sd.SeedCatalog(h, c.Bytes, db)
+		if wrote {
+			n++
+		}
+		return err
+	})
+	return n, err
 }
 
 // checkManifest requires every entry of the pack to be exactly what the

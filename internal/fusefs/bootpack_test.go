@@ -234,9 +234,16 @@ func TestBootPackVouched(t *testing.T) {
 			if len(m0.Catalogs) != 3 || m0.Catalogs[0].Mount != "" || m0.Catalogs[1].Mount != "/os" || m0.Catalogs[2].Mount != "/os/usr/lib" {
 				t.Fatalf("catalogs of the pack: %+v", m0.Catalogs)
 			}
+			// it carries the catalog below its own, /os/usr/lib
+			if len(m0.Carried) != 1 || m0.Carried[0].Mount != "/os/usr/lib" || m0.Carried[0].Hash != m0.Catalogs[2].Hash {
+				t.Fatalf("carried catalogs: %+v", m0.Carried)
+			}
 			p.write("os/"+bootpack.FileName, buf.String())
 			p.write(change, "changed\n")
 			p.publish("", 0)
+			// the server loses it: the mount has it from the pack
+			lib := m0.Carried[0].Hash
+			mustNo(t, os.Remove(filepath.Join(p.storage, "data", lib[:2], lib[2:]+"C")))
 
 			srv := newRepoServer(t, pubFQRN, p.storage)
 			e := newEnv(t, pubFQRN, p.key(), t.TempDir(), 0, srv.repoURL(pubFQRN))
@@ -246,7 +253,7 @@ func TestBootPackVouched(t *testing.T) {
 				mustNo(t, err)
 				e.cfg.UIDMap = uids
 			}
-			_, m := e.mount(t)
+			mnt, m := e.mount(t)
 			out, err := m.Command("bootpack /os/" + bootpack.FileName)
 			if tc.uidMap != "" {
 				// etc, etc/conf, usr, usr/lib (rows of the changed /os catalog)
@@ -266,8 +273,11 @@ func TestBootPackVouched(t *testing.T) {
 			mustNo(t, err)
 			// libx.so, sub, sub/a and the whiteout none; /os/usr/lib itself
 			// is a row of the changed /os catalog.
-			if !strings.Contains(out, "vouched 4\n") {
+			if !strings.Contains(out, "vouched 4\n") || !strings.Contains(out, "seeded 1\n") {
 				t.Fatalf("answer %q", out)
+			}
+			if b, err := os.ReadFile(filepath.Join(mnt, "os/usr/lib/sub/a")); err != nil || string(b) != "a\n" {
+				t.Fatalf("a file of the carried catalog: %q, %v", b, err)
 			}
 		})
 	}

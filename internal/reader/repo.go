@@ -64,6 +64,7 @@ type loadedCatalog struct {
 	base   uint64
 	maxRow uint64
 	size   int64
+	file   string // the inflated database in the cache
 }
 
 // Open verifies the repository's chain of trust and opens the selected revision.
@@ -186,7 +187,7 @@ func (r *Repo) loadCatalog(ctx context.Context, mount string, h hash.Hash, size 
 		cat.Close()
 		return c, nil
 	}
-	lc := &loadedCatalog{mount: mount, hash: h, cat: cat, nested: nested, base: r.next, maxRow: uint64(maxRow), size: size}
+	lc := &loadedCatalog{mount: mount, hash: h, cat: cat, nested: nested, base: r.next, maxRow: uint64(maxRow), size: size, file: name}
 	r.next += 2*uint64(maxRow) + 2
 	r.cats[mount] = lc
 	return lc, nil
