@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,5 +212,56 @@ func TestMissingNestedCatalog(t *testing.T) {
 	}
 	if _, err := r.CatalogHash(context.Background(), "/nope"); !errors.Is(err, reader.ErrNotFound) {
 		t.Fatalf("CatalogHash of no catalog: %v", err)
+	}
+}
+
+// TestSeedCatalog: a catalog seeded into the cache (as a boot pack carries
+// it) serves lookups without its object; data that is not an SQLite
+// database of the given size is refused and leaves nothing cached.
+func TestSeedCatalog(t *testing.T) {
+	f := newRepo(t)
+	ctx := context.Background()
+	probe, err := f.open(t, reader.DirSource{Dir: f.storage}, fqrn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := probe.CatalogFor(ctx, "/sub/x"); err != nil || m != "/sub" {
+		t.Fatalf("CatalogFor(/sub/x) = %q, %v", m, err)
+	}
+	if m, err := probe.CatalogFor(ctx, "/sub"); err != nil || m != "" {
+		t.Fatalf("CatalogFor(/sub), the mount point's row: %q, %v", m, err)
+	}
+	h, file, err := probe.CatalogFile(ctx, "/sub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe.Close()
+	os.Remove(filepath.Join(f.storage, h.ObjectPath(hash.SuffixCatalog)))
+	r, err := f.open(t, reader.DirSource{Dir: f.storage}, fqrn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.SeedCatalog(h, int64(len(db)), strings.NewReader("not a database at all")); err == nil || !strings.Contains(err.Error(), "SQLite") {
+		t.Fatalf("garbage seeded: %v", err)
+	}
+	if _, err := r.SeedCatalog(h, int64(len(db))+1, bytes.NewReader(db)); err == nil || !strings.Contains(err.Error(), "the pack says") {
+		t.Fatalf("wrong size seeded: %v", err)
+	}
+	if _, err := r.ReadDir(ctx, "/sub"); !errors.Is(err, reader.ErrNotFound) {
+		t.Fatalf("refused seeds left a catalog behind: %v", err)
+	}
+	if wrote, err := r.SeedCatalog(h, int64(len(db)), bytes.NewReader(db)); !wrote || err != nil {
+		t.Fatalf("seed: %v, %v", wrote, err)
+	}
+	if wrote, err := r.SeedCatalog(h, int64(len(db)), bytes.NewReader(db)); wrote || err != nil {
+		t.Fatalf("second seed: wrote %v, %v", wrote, err)
+	}
+	if ents, err := r.ReadDir(ctx, "/sub"); err != nil || len(ents) == 0 {
+		t.Fatalf("seeded catalog: %d entries, %v", len(ents), err)
 	}
 }
