@@ -5,12 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"path"
-	"strings"
 
 	"github.com/klauspost/compress/zstd"
-
-	"github.com/ucvm/ucvm/internal/cvmfs/hash"
 )
 
 // Limits of the carried catalogs (version 5): what a reader accepts, and
@@ -35,11 +31,8 @@ func checkCarried(cs []CarriedCatalog) error {
 	var total int64
 	seen := make(map[string]bool, len(cs))
 	for _, c := range cs {
-		if c.Mount != "" && (c.Mount != path.Clean(c.Mount) || !strings.HasPrefix(c.Mount, "/") || c.Mount == "/") {
-			return fmt.Errorf("carried catalog mount point %q is not a clean absolute path", c.Mount)
-		}
-		if _, err := hash.Parse(c.Hash); err != nil {
-			return fmt.Errorf("carried catalog %q: %w", c.Mount, err)
+		if err := checkRef("carried catalog", c.Mount, c.Hash); err != nil {
+			return err
 		}
 		if seen[c.Hash] || c.Bytes <= 0 {
 			return fmt.Errorf("carried catalog %s: listed twice or empty", c.Hash)

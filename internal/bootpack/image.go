@@ -30,7 +30,7 @@ const (
 )
 
 // MkfsEnv, when set, replaces the compression options of mkfs.erofs
-// ("-zlz4hc -C16384"; "" for an uncompressed image): a knob for
+// ("-zlz4hc -C65536"; "" for an uncompressed image): a knob for
 // benchmarks (docs/benchmarks.md).
 const MkfsEnv = "UCVM_BOOTPACK_MKFS"
 
@@ -54,10 +54,10 @@ func CheckImage(head []byte) error {
 }
 
 // mkfs builds the image of dir into out: lz4hc in physical clusters of
-// 16 KiB (9% smaller than 4 KiB ones; since only a snapshot's first boot
-// reads the image, before its layer becomes plain files, that is worth
-// the larger reads: 64 KiB ones made boots reading the image ~2 s slower
-// under emulation, a page fault decompressing a whole cluster), the
+// 64 KiB (3 % smaller than 16 KiB ones, 12 % than 4 KiB ones; only a
+// snapshot's first boot reads the image, before its layer becomes plain
+// files, and there the smaller pack to fetch and hash outweighs the
+// larger decompression per page fault: docs/benchmarks.md, stop 15), the
 // extended attributes of the staged tree (the opaque marks only), times
 // to the nanosecond, and a UUID derived from seed so that the same
 // content gives the same image.
@@ -68,7 +68,7 @@ func mkfs(ctx context.Context, dir, out string, seed []byte) error {
 	}
 	s := sha1.Sum(seed)
 	uuid := fmt.Sprintf("%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
-	args := []string{"--quiet", "-zlz4hc", "-C16384"}
+	args := []string{"--quiet", "-zlz4hc", "-C65536"}
 	if v, ok := os.LookupEnv(MkfsEnv); ok {
 		args = append([]string{"--quiet"}, strings.Fields(v)...)
 	}

@@ -224,16 +224,25 @@ func checkCatalogs(refs []CatalogRef) error {
 	}
 	seen := make(map[string]bool, len(refs))
 	for _, c := range refs {
-		if c.Mount != "" && (c.Mount != path.Clean(c.Mount) || !strings.HasPrefix(c.Mount, "/") || c.Mount == "/") {
-			return fmt.Errorf("catalog mount point %q is not a clean absolute path", c.Mount)
-		}
-		if _, err := hash.Parse(c.Hash); err != nil {
-			return fmt.Errorf("catalog %q: %w", c.Mount, err)
+		if err := checkRef("catalog", c.Mount, c.Hash); err != nil {
+			return err
 		}
 		if seen[c.Mount] {
 			return fmt.Errorf("catalog %q listed twice", c.Mount)
 		}
 		seen[c.Mount] = true
+	}
+	return nil
+}
+
+// checkRef checks a catalog's mount point (clean and absolute, or "" for
+// the root catalog) and hash.
+func checkRef(what, mount, h string) error {
+	if mount != "" && (mount != path.Clean(mount) || !strings.HasPrefix(mount, "/") || mount == "/") {
+		return fmt.Errorf("%s mount point %q is not a clean absolute path", what, mount)
+	}
+	if _, err := hash.Parse(h); err != nil {
+		return fmt.Errorf("%s %q: %w", what, mount, err)
 	}
 	return nil
 }
