@@ -33,7 +33,7 @@
 //	                "carried":[...]} (see Manifest); the root "." first,
 //	                parents before children
 //	section size    uint32 (version 5; at most MaxCarriedSection)
-//	section         (version 5) one zstd frame: the inflated databases of
+//	section         (version 5) one S2 stream: the inflated databases of
 //	                the carried catalogs, in order (Manifest.ReadCarried)
 //	image           an EROFS file system with 4 KiB blocks, lz4hc
 //	                compressed, to the end of the file

@@ -93,7 +93,7 @@ type Manifest struct {
 	// signed revision, and its builder read them verified.
 	Carried []CarriedCatalog `json:"carried,omitempty"`
 
-	section []byte // the catalog section (zstd), read by ReadHeader
+	section []byte // the catalog section (S2), read by ReadHeader
 }
 
 // CatalogRef names a catalog by its mount point in the repository ("" for
