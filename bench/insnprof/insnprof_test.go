@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,5 +48,64 @@ func TestReport(t *testing.T) {
 	}
 	if _, err := readProfile(prof("bad", "W 0\nzz 1\n"), syms); err == nil {
 		t.Error("a bad line was accepted")
+	}
+}
+
+// TestUserMaps: with one process's maps, user-space blocks are named by
+// the mapped file's dynamic symbols, and they still start the OS phase.
+func TestUserMaps(t *testing.T) {
+	lib := "/lib/x86_64-linux-gnu/libc.so.6"
+	f, err := elf.Open(lib)
+	if err != nil {
+		t.Skipf("no %s here: %v", lib, err)
+	}
+	var text *elf.Prog
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
+			text = p
+		}
+	}
+	es, _ := f.DynamicSymbols()
+	f.Close()
+	var target elf.Symbol
+	for _, e := range es {
+		if e.Name == "malloc" && elf.ST_TYPE(e.Info) == elf.STT_FUNC {
+			target = e
+		}
+	}
+	if text == nil || target.Value == 0 {
+		t.Fatalf("%s without a text segment or malloc", lib)
+	}
+	// Map the text segment at 0x7f0000000000 as a process would.
+	const base = 0x7f0000000000
+	dir := t.TempDir()
+	maps := filepath.Join(dir, "maps")
+	line := fmt.Sprintf("%x-%x r-xp %08x 00:00 0 %s\n", uint64(base), uint64(base)+text.Memsz, text.Off, lib)
+	os.WriteFile(maps, []byte("7e0000000000-7e0000001000 rw-p 00000000 00:00 0 \n"+line), 0o644)
+	syms, err := loadSymbols("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if syms.user, err = loadUserMap(maps, "/"); err != nil {
+		t.Fatal(err)
+	}
+	addr := base + (target.Value - text.Vaddr) + 1
+	want := syms.name(addr) // malloc or an alias at its address
+	name, _, _ := strings.Cut(want, " [")
+	alias := false
+	for _, e := range es {
+		alias = alias || (e.Name == name && e.Value == target.Value)
+	}
+	if !alias || !strings.HasSuffix(want, " [libc.so.6]") {
+		t.Fatalf("name(%x) = %q, want malloc or an alias [libc.so.6]", addr, want)
+	}
+	p := filepath.Join(dir, "prof")
+	os.WriteFile(p, []byte(fmt.Sprintf("W 0\nffffffff81001010 10\nW 100\n%x 2000000\n", addr)), 0o644)
+	ph, err := readProfile(p, syms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ph.os[want] != 2000000 {
+		t.Fatalf("OS phase %+v, want %s in it", ph.os, want)
 	}
 }

@@ -11,6 +11,13 @@
 //	    -plugin ./insnprof.so,arg=out=ucvm.prof
 //	go run ./bench/insnprof -kallsyms kallsyms.txt -gobin ucvm-init.unstripped ucvm.prof [classic.prof]
 //
+// With -maps (the /proc/PID/maps of one process, e.g. PID 1, of a boot
+// with norandmaps, and -root the OS tree its files are read under), user
+// space is named by the mapped files' symbols instead of one bucket:
+// under norandmaps the processes of a boot map their libraries at nearly
+// the same places, so the names are right for that process and close for
+// the others.
+//
 // kallsyms.txt is /proc/kallsyms of a boot of the same kernel with
 // nokaslr and the same modules loaded in the same order (with
 // kernel.kptr_restrict=0); -gobin an unstripped build of the bootloader
@@ -34,6 +41,8 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("insnprof", flag.ContinueOnError)
 	kallsyms := fs.String("kallsyms", "", "/proc/kallsyms of the guest kernel (nokaslr)")
 	gobin := fs.String("gobin", "", "unstripped Go binary of the bootloader, for user-space symbols")
+	maps := fs.String("maps", "", "/proc/PID/maps of a process of a boot with norandmaps: its mapped files' code by symbol (user space otherwise shows as one bucket)")
+	root := fs.String("root", "/", "directory the mapped files of -maps are read under (the OS tree)")
 	top := fs.Int("top", 30, "symbols to show")
 	nsPerInsn := fs.Float64("ns", 4, "nanoseconds per instruction (QEMU -icount shift=2: 4)")
 	if err := fs.Parse(args); err != nil {
@@ -45,6 +54,11 @@ func run(args []string) error {
 	syms, err := loadSymbols(*kallsyms, *gobin)
 	if err != nil {
 		return err
+	}
+	if *maps != "" {
+		if syms.user, err = loadUserMap(*maps, *root); err != nil {
+			return err
+		}
 	}
 	var profs []phases
 	for _, p := range fs.Args() {

@@ -28,10 +28,12 @@ func readProfile(path string, syms *symbols) (phases, error) {
 	ph := phases{pre: map[string]uint64{}, os: map[string]uint64{}}
 	inOS := false
 	win := map[string]uint64{}
+	var dyn uint64 // dynamically linked user code in the window
 	flush := func() {
-		if !inOS && win["[user, dynamic]"] > 1e6 {
+		if !inOS && dyn > 1e6 {
 			inOS = true
 		}
+		dyn = 0
 		dst := ph.pre
 		if inOS {
 			dst = ph.os
@@ -57,6 +59,9 @@ func readProfile(path string, syms *symbols) (phases, error) {
 		cnt, err2 := strconv.ParseUint(n, 10, 64)
 		if err1 != nil || err2 != nil {
 			return ph, fmt.Errorf("%s: bad line %q", path, line)
+		}
+		if syms.dynamicUser(addr) {
+			dyn += cnt
 		}
 		win[syms.name(addr)] += cnt
 	}

@@ -21,6 +21,7 @@ type symbols struct {
 	gotext []sym
 	goLo   uint64
 	goHi   uint64
+	user   *userMap // optional: user-space code by one process's mappings
 }
 
 func loadSymbols(kallsyms, gobin string) (*symbols, error) {
@@ -93,7 +94,18 @@ func (s *symbols) name(a uint64) string {
 	case a < 0x1000000:
 		return "[static binary]"
 	}
+	if s.user != nil {
+		if n, ok := s.user.name(a); ok {
+			return n
+		}
+	}
 	return "[user, dynamic]"
+}
+
+// dynamicUser reports whether a is user-space code outside the Go
+// bootloader and static binaries (dynamically linked programs: the OS).
+func (s *symbols) dynamicUser(a uint64) bool {
+	return a < 0xffff800000000000 && a >= 0x1000000 && !(a >= s.goLo && a < s.goHi && len(s.gotext) > 0)
 }
 
 // bucket groups a symbol: its module, Go, user space or the kernel.
