@@ -21,6 +21,7 @@ type result struct {
 	name        string
 	osInit, up  time.Duration
 	guestUp     time.Duration // the guest's uptime at the marker (0: not printed)
+	guestInit   time.Duration // the kernel's timestamp of systemd's first line (0: none)
 	fetched     int64
 	cacheKB     int64
 	layerBytes  int64 // bytes of the files the boot read (its boot layer, written at shutdown)
@@ -31,8 +32,10 @@ var (
 	reInit   = regexp.MustCompile(`systemd\[1\]|Welcome to .*Debian`)
 	reUp     = regexp.MustCompile(`UCVM-OS-UP`)
 	reUptime = regexp.MustCompile(`UCVM-OS-UP uptime=([0-9.]+)`)
-	reCache  = regexp.MustCompile(`UCVM-DEMO cache_kb=(\d+)`)
-	reLayer  = regexp.MustCompile(`boot layer written in [0-9.]+ s: dir \S+ files \d+ bytes (\d+)|\d+ files, \d+ symlinks, [0-9.]+ MB in a [0-9.]+ MB image \(bytes (\d+)\)`) // the pack's result, also on a line of its own after kernel messages
+	// a kernel message's timestamp: "[    6.425564] systemd[1]: ..."
+	reKernelTime = regexp.MustCompile(`\[\s*([0-9]+\.[0-9]+)\] systemd\[1\]`)
+	reCache      = regexp.MustCompile(`UCVM-DEMO cache_kb=(\d+)`)
+	reLayer      = regexp.MustCompile(`boot layer written in [0-9.]+ s: dir \S+ files \d+ bytes (\d+)|\d+ files, \d+ symlinks, [0-9.]+ MB in a [0-9.]+ MB image \(bytes (\d+)\)`) // the pack's result, also on a line of its own after kernel messages
 )
 
 type countingWriter struct {
@@ -88,6 +91,10 @@ func (b *bench) boot(name, initrd, disk, format, params string, more ...qemu.Dri
 		return r, fmt.Errorf("OS init: %w (console: %s)", err, cfg.LogFile)
 	}
 	r.osInit = l.At
+	if m := reKernelTime.FindStringSubmatch(l.Text); m != nil {
+		s, _ := strconv.ParseFloat(m[1], 64)
+		r.guestInit = time.Duration(s * float64(time.Second))
+	}
 	if l, err = vm.WaitFor(reUp, b.timeout); err != nil {
 		return r, fmt.Errorf("OS up: %w (console: %s)", err, cfg.LogFile)
 	}
