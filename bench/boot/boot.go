@@ -20,6 +20,7 @@ import (
 type result struct {
 	name        string
 	osInit, up  time.Duration
+	login       time.Duration // the serial console's login prompt (0: not seen)
 	guestUp     time.Duration // the guest's uptime at the marker (0: not printed)
 	guestInit   time.Duration // the kernel's timestamp of systemd's first line (0: none)
 	fetched     int64
@@ -102,6 +103,9 @@ func (b *bench) boot(name, initrd, disk, format, params string, more ...qemu.Dri
 	if m := reUptime.FindStringSubmatch(l.Text); m != nil {
 		s, _ := strconv.ParseFloat(m[1], 64)
 		r.guestUp = time.Duration(s * float64(time.Second))
+	}
+	if l, err := vm.WaitPrompt("login:", 30*time.Second); err == nil {
+		r.login = l.At
 	}
 	time.Sleep(2 * time.Second)
 	for _, ln := range vm.Lines() {
