@@ -81,20 +81,33 @@ MIRRORS=$(mirrors)
 [ -n "$MIRRORS" ] || die "no $SUITE entry in $APT_DIR/sources.list or $APT_DIR/sources.list.d/; set UCVM_DEBIAN_MIRROR=http://your.mirror/debian"
 STAMP=$(printf 'suite=%s\npackages=%s\nmarker=%s\n%s\n' "$SUITE" "$PACKAGES" "$MARKER" "$MIRRORS")
 
+# put_file PATH MODE: stdin becomes PATH unless PATH already holds exactly
+# that, so that a rerun leaves the tree (and its times) alone and
+# publishing it again changes nothing (the OS's boot pack stays valid).
+put_file() {
+  local tmp
+  tmp=$(mktemp) # not beside PATH: a file made and removed there changes its directory's time
+  cat >"$tmp"
+  if ! cmp -s "$tmp" "$1"; then
+    cp "$tmp" "$1"
+  fi
+  rm -f "$tmp"
+  [ "$(stat -c %a "$1")" = "$2" ] || chmod "$2" "$1"
+}
+
 # add_marker DIR: the OS-up marker on the console, once multi-user.target is
 # reached, with the guest's uptime and CPU counters (bench/boot compares
-# guest times). Written on every run, so that a cached tree gets the
-# current marker without a rebuild.
+# guest times). Written on every run (where it differs), so that a cached tree gets
+# the current marker without a rebuild.
 add_marker() {
-mkdir -p "$1/usr/local/sbin"
-cat >"$1/usr/local/sbin/ucvm-os-up" <<EOF
+mkdir -p "$1/usr/local/sbin" "$1/etc/systemd/system/multi-user.target.wants"
+put_file "$1/usr/local/sbin/ucvm-os-up" 755 <<EOF
 #!/bin/sh
 read -r up idle </proc/uptime
 read -r cpu ticks </proc/stat
 echo "$MARKER uptime=\$up cpu=\$ticks" >/dev/console
 EOF
-chmod 755 "$1/usr/local/sbin/ucvm-os-up"
-cat >"$1/etc/systemd/system/ucvm-os-up.service" <<EOF
+put_file "$1/etc/systemd/system/ucvm-os-up.service" 644 <<EOF
 [Unit]
 Description=Print the ucvm OS-up marker on the console
 After=multi-user.target
@@ -106,8 +119,8 @@ ExecStart=/usr/local/sbin/ucvm-os-up
 [Install]
 WantedBy=multi-user.target
 EOF
-mkdir -p "$1/etc/systemd/system/multi-user.target.wants"
-ln -sf ../ucvm-os-up.service "$1/etc/systemd/system/multi-user.target.wants/ucvm-os-up.service"
+local link="$1/etc/systemd/system/multi-user.target.wants/ucvm-os-up.service"
+[ "$(readlink "$link")" = ../ucvm-os-up.service ] || ln -sf ../ucvm-os-up.service "$link"
 }
 
 if [ -f "$OUT/.complete" ] && [ "$(cat "$OUT/.complete")" = "$STAMP" ]; then

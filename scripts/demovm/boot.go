@@ -16,6 +16,7 @@ import (
 
 type bootResult struct {
 	cold                      bool
+	packStale                 bool // the bootloader refused the OS's boot pack as not matching the revision
 	banner, osInit, up, total time.Duration
 	demoLines                 []string
 }
@@ -75,6 +76,9 @@ func (d *demo) boot() error {
 	for _, l := range vm.Lines() {
 		if i := strings.Index(l.Text, "UCVM-DEMO "); i >= 0 {
 			d.res.demoLines = append(d.res.demoLines, strings.TrimSpace(l.Text[i:]))
+		}
+		if strings.Contains(l.Text, "boot pack does not match the mounted revision") {
+			d.res.packStale = true
 		}
 	}
 	say("the OS is up: shutting it down (Ctrl-Alt-Del; QEMU runs with -no-reboot)")

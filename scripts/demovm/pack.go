@@ -11,7 +11,8 @@ import (
 // packName is the boot pack's name in the OS tree.
 const packName = bootpack.FileName
 
-// bootPack, after a cold boot of an OS tree without a boot pack, does
+// bootPack, after a cold boot of an OS tree without a usable boot pack
+// (none, an older format, or one the bootloader refused as stale), does
 // what an OS maintainer would: packs what that boot used (the boot layer
 // its shutdown wrote on the scratch disk, or else the files the server's
 // access log shows it downloaded) and publishes the tree again with the
@@ -19,10 +20,14 @@ const packName = bootpack.FileName
 // instead of fetching file by file (docs/bootloader.md "Boot pack").
 func (d *demo) bootPack() error {
 	out := d.path("osroot", "os", packName)
-	if !d.res.cold || exists(out) && packUsable(out) {
+	if !d.res.cold || exists(out) && packUsable(out) && !d.res.packStale {
 		return nil
 	}
-	say("boot pack for later cold boots (from this boot's layer)")
+	what := "boot pack for later cold boots (from this boot's layer)"
+	if d.res.packStale {
+		what = "boot pack made again (the bootloader found it no longer matches the tree)"
+	}
+	say(what)
 	from := []string{"--access-log", d.serveLog}
 	unmount, layer, err := boot.MountScratchImage(d.path("scratch.img"), d.path("scratch-mnt"), "os")
 	if err == nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -53,18 +54,41 @@ func (d *demo) osTree() error {
 		if strings.Contains(rel, "sbin/") {
 			mode = 0o755
 		}
-		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+		if err := writeIfChanged(p, []byte(content), mode); err != nil {
 			return err
 		}
 	}
 	for _, unit := range []string{"ucvm-demo-context.service", "ucvm-demo-report.service"} {
 		link := d.path("osroot", "os/etc/systemd/system/multi-user.target.wants", unit)
-		os.Remove(link)
-		if err := os.Symlink("/etc/systemd/system/"+unit, link); err != nil {
+		if err := symlinkIfChanged("/etc/systemd/system/"+unit, link); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeIfChanged writes p only if its content or mode differs: a run
+// that changes nothing leaves the tree's times alone, so publishing it
+// again changes nothing and the boot pack stays valid.
+func writeIfChanged(p string, content []byte, mode os.FileMode) error {
+	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, content) {
+		if st, err := os.Stat(p); err == nil && st.Mode().Perm() == mode {
+			return nil
+		}
+	}
+	if err := os.WriteFile(p, content, mode); err != nil {
+		return err
+	}
+	return os.Chmod(p, mode) // WriteFile keeps an existing file's mode
+}
+
+// symlinkIfChanged makes link point at target unless it already does.
+func symlinkIfChanged(target, link string) error {
+	if t, err := os.Readlink(link); err == nil && t == target {
+		return nil
+	}
+	os.Remove(link)
+	return os.Symlink(target, link)
 }
 
 func (d *demo) publish() error {
