@@ -121,12 +121,8 @@ func writePack(cmd *cobra.Command, r *reader.Repo, root string, paths []string, 
 	}
 	defer os.Remove(tmp.Name())
 	errw := cmd.ErrOrStderr()
-	progress := func(done, total int) {
-		if done%25 == 0 || done == total {
-			fmt.Fprintf(errw, "\rstaging %d/%d files", done, total)
-		}
-	}
-	st, err := bootpack.Build(cmd.Context(), r, root, paths, tmp, progress)
+	progress := cliutil.NewCounter(errw, "staging files")
+	st, err := bootpack.Build(cmd.Context(), r, root, paths, tmp, progress.Update)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -139,7 +135,7 @@ func writePack(cmd *cobra.Command, r *reader.Repo, root string, paths []string, 
 	if err == nil {
 		err = os.Rename(tmp.Name(), out)
 	}
-	fmt.Fprintln(errw)
+	progress.Stop()
 	if err != nil {
 		return fmt.Errorf("boot pack: %w", err)
 	}

@@ -1,13 +1,12 @@
 package publish
 
 import (
-	"os"
-
 	"fmt"
-	"golang.org/x/sys/unix"
 	"io"
 	"sync/atomic"
 	"time"
+
+	"github.com/ucvm/ucvm/internal/cliutil"
 )
 
 // progress prints files, bytes and rate once per second while running.
@@ -23,7 +22,7 @@ func startProgress(w io.Writer, s *Stats) *progress {
 		return p
 	}
 	start := time.Now()
-	tty := isTerminal(w)
+	tty := cliutil.IsTerminal(w)
 	every, prefix, clear := time.Second, "\r  ", "\r\033[K"
 	if !tty { // logs get a plain line every 10 s and no control characters
 		every, prefix, clear = 10*time.Second, "  ", ""
@@ -54,14 +53,4 @@ func startProgress(w io.Writer, s *Stats) *progress {
 		fmt.Fprint(w, clear)
 	}
 	return p
-}
-
-// isTerminal reports whether w is a terminal (TCGETS succeeds).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
