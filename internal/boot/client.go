@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -16,7 +17,6 @@ import (
 	"github.com/ucvm/ucvm/internal/clientconfig"
 	"github.com/ucvm/ucvm/internal/fusefs"
 	"github.com/ucvm/ucvm/internal/userdata"
-	"strconv"
 )
 
 // ClientArgv0 is argv[0] of the repository client daemon. The leading '@'

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -166,4 +167,19 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+// TestSetProcName: the daemons show in ps under their own name rather
+// than "exe" (they are started as /proc/self/exe).
+func TestSetProcName(t *testing.T) {
+	old, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Skip("no /proc/self/comm:", err)
+	}
+	defer setProcName(strings.TrimSpace(string(old)))
+	setProcName(ClientArgv0[1:])
+	got, _ := os.ReadFile("/proc/self/comm")
+	if strings.TrimSpace(string(got)) != "ucvm-mount" {
+		t.Fatalf("comm %q, want ucvm-mount", got)
+	}
 }

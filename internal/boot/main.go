@@ -18,8 +18,10 @@ func Main(args []string) int {
 	}
 	switch base := filepath.Base(args[0]); {
 	case args[0] == ClientArgv0:
+		setProcName(ClientArgv0[1:])
 		return ClientMain(args)
 	case args[0] == PinArgv0:
+		setProcName(PinArgv0[1:])
 		return PinMain(args)
 	case base == "shutdown":
 		return ShutdownMain(args)
@@ -78,4 +80,11 @@ func ReadVersion(path string) string {
 		return "unknown"
 	}
 	return v
+}
+
+// setProcName names the process in ps and top (its comm, at most 15
+// bytes): the daemons are started as /proc/self/exe and would show as
+// "exe". /proc/self/comm is the main thread's, whichever thread writes it.
+func setProcName(name string) {
+	_ = os.WriteFile("/proc/self/comm", []byte(name), 0)
 }
