@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 
 	"github.com/ucvm/ucvm/internal/image/bootbin"
 	"github.com/ucvm/ucvm/internal/image/initrd"
@@ -90,7 +91,21 @@ func (b *bench) overlayInitrd() (string, error) {
 	}
 	out := b.path("overlay.initrd")
 	return out, buildInitrd(initrd.Options{Init: script, StrongVersion: "classic-overlay", Kernel: b.kern,
-		Modules: []string{"virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "overlay"}, Busybox: "/bin/busybox", Compression: "zstd"}, out)
+		Modules: append(slices.Clone(classicModules), "overlay"), Busybox: "/bin/busybox", Compression: "zstd"}, out)
+}
+
+// classicModules are what the classic initrd loads to mount its root.
+var classicModules = []string{"virtio_pci", "virtio_blk", "crc32c_generic", "ext4"}
+
+// classicNetInitrd is the classic initrd that also loads virtio_net.
+func (b *bench) classicNetInitrd() (string, error) {
+	script := b.path("classic-init")
+	if err := os.WriteFile(script, []byte(classicInit), 0o755); err != nil {
+		return "", err
+	}
+	out := b.path("classic-net.initrd")
+	return out, buildInitrd(initrd.Options{Init: script, StrongVersion: "classic-net", Kernel: b.kern,
+		Modules: append(slices.Clone(classicModules), "virtio_net"), Busybox: "/bin/busybox", Compression: "zstd"}, out)
 }
 
 // classic builds the ext4 disk image of the same tree and its initrd.
@@ -101,7 +116,7 @@ func (b *bench) classic() (string, string, error) {
 	}
 	out := b.path("classic.initrd")
 	err := buildInitrd(initrd.Options{Init: script, StrongVersion: "classic", Kernel: b.kern,
-		Modules: []string{"virtio_pci", "virtio_blk", "crc32c_generic", "ext4"}, Busybox: "/bin/busybox", Compression: "zstd"}, out)
+		Modules: classicModules, Busybox: "/bin/busybox", Compression: "zstd"}, out)
 	if err != nil {
 		return "", "", err
 	}

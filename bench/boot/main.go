@@ -16,6 +16,11 @@
 // kept for (e) (as (a) and (b) keep the scratch disk): what the overlay
 // alone costs.
 //
+// With -classicnet, boot (f) is the classic disk with the network driver
+// (virtio_net) loaded by its initrd, as a classic VM with a network would
+// have it: (c) has none (the tree has no kernel package, so its OS loads
+// no modules), while ucvm needs the network in its initramfs.
+//
 // It reports seconds to the OS init (systemd's first line) and to the
 // UCVM-OS-UP marker, bytes fetched from the repository, cache size and image
 // sizes, as a Markdown table with ratios to (c).
@@ -44,7 +49,7 @@ type bench struct {
 	port, smp, runs       int
 	icount                int // -icount shift, -1: off
 	profile, overlay      bool
-	nopack                bool
+	nopack, classicNet    bool
 	scratchFormat         string
 	compression           string // of the ucvm initrd
 	params                string // extra kernel parameters of every ucvm boot
@@ -63,6 +68,7 @@ func main() {
 	flag.IntVar(&b.runs, "runs", 1, "rounds of the three boots (a, b, c in turn; each round starts with an empty cache); medians are reported")
 	flag.StringVar(&b.scratchFormat, "scratch", "raw", "format of the empty 20 GiB scratch disk: raw (a sparse file, as the classic image) or qcow2")
 	flag.BoolVar(&b.overlay, "overlay", false, "also boot (d) and (e): the classic disk read-only under an overlay whose upper layer is on a second ext4 disk, empty for (d), kept for (e) (what the overlay alone costs)")
+	flag.BoolVar(&b.classicNet, "classicnet", false, "also boot (f): the classic disk with virtio_net loaded by its initrd (a classic VM with a network driver; (c) has none), and report the ratios against it too")
 	flag.StringVar(&b.params, "params", "", "extra kernel parameters of every ucvm boot (e.g. ucvm.cpuprofile)")
 	flag.StringVar(&b.compression, "compression", "lz4", "compression of the ucvm initrd: lz4 (as the demo image), zstd, xz or none")
 	flag.IntVar(&b.smp, "smp", 1, "virtual CPUs of every boot (QEMU -smp; TCG runs them on separate host threads)")
@@ -188,6 +194,13 @@ func (b *bench) round(ucvmInitrd, classicInitrd, disk string, fetched func() int
 		cases = append(cases, bootCase{"(a) cold, without the boot pack", ucvmInitrd, scratch2, b.scratchFormat, nil, b.params + " ucvm.bootpack=off"})
 	}
 	cases = append(cases, bootCase{"(c) classic ext4 disk", classicInitrd, disk, "raw", nil, ""})
+	if b.classicNet {
+		netInitrd, err := b.classicNetInitrd()
+		if err != nil {
+			return nil, err
+		}
+		cases = append(cases, bootCase{classicNetName, netInitrd, disk, "raw", nil, ""})
+	}
 	if b.overlay {
 		ovl, err := b.overlayInitrd()
 		if err != nil {

@@ -58,6 +58,7 @@ func (b *bench) report(rounds [][]result, ucvmInitrd, classicInitrd, disk string
 				slices.Min(ratios), slices.Max(ratios), g)
 		}
 	}
+	b.reportAgainst(rounds, classicNetName)
 	res := rounds[len(rounds)-1]
 	cold := res[0]
 	if cold.layerBytes > 0 {
@@ -104,4 +105,29 @@ func median(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// classicNetName names boot (f) (-classicnet).
+const classicNetName = "(f) classic ext4 disk with its network driver"
+
+// reportAgainst prints the median guest-time ratios of (a) and (b) to the
+// boot named base, when the rounds have it.
+func (b *bench) reportAgainst(rounds [][]result, base string) {
+	ratios := map[string][]float64{}
+	for _, res := range rounds {
+		i := slices.IndexFunc(res, func(r result) bool { return r.name == base })
+		if i < 0 || res[i].guestUp <= 0 {
+			return
+		}
+		for _, r := range res {
+			if (strings.HasPrefix(r.name, "(a)") || strings.HasPrefix(r.name, "(b)")) && r.guestUp > 0 {
+				ratios[r.name] = append(ratios[r.name], r.guestUp.Seconds()/res[i].guestUp.Seconds())
+			}
+		}
+	}
+	for _, r := range rounds[0] {
+		if v := ratios[r.name]; len(v) > 0 {
+			fmt.Printf("guest / %s: %s **%.3f** (range %.3f–%.3f)\n", base[:3], r.name, median(v), slices.Min(v), slices.Max(v))
+		}
+	}
 }
