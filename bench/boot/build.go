@@ -83,29 +83,29 @@ $B umount /dev
 exec $B switch_root /newroot /sbin/init
 `
 
-// overlayInitrd builds the initrd of (d).
-func (b *bench) overlayInitrd() (string, error) {
-	script := b.path("overlay-init")
-	if err := os.WriteFile(script, []byte(overlayInit), 0o755); err != nil {
-		return "", err
-	}
-	out := b.path("overlay.initrd")
-	return out, buildInitrd(initrd.Options{Init: script, StrongVersion: "classic-overlay", Kernel: b.kern,
-		Modules: append(slices.Clone(classicModules), "overlay"), Busybox: "/bin/busybox", Compression: "zstd"}, out)
-}
-
 // classicModules are what the classic initrd loads to mount its root.
 var classicModules = []string{"virtio_pci", "virtio_blk", "crc32c_generic", "ext4"}
 
-// classicNetInitrd is the classic initrd that also loads virtio_net.
+// overlayInitrd builds the initrd of (d).
+func (b *bench) overlayInitrd() (string, error) {
+	return b.busyboxInitrd("overlay", overlayInit, "overlay")
+}
+
+// classicNetInitrd is the classic initrd that also loads virtio_net (f).
 func (b *bench) classicNetInitrd() (string, error) {
-	script := b.path("classic-init")
-	if err := os.WriteFile(script, []byte(classicInit), 0o755); err != nil {
+	return b.busyboxInitrd("classic-net", classicInit, "virtio_net")
+}
+
+// busyboxInitrd builds NAME.initrd: the init script, busybox and the
+// classic modules plus extra.
+func (b *bench) busyboxInitrd(name, init string, extra ...string) (string, error) {
+	script := b.path(name + "-init")
+	if err := os.WriteFile(script, []byte(init), 0o755); err != nil {
 		return "", err
 	}
-	out := b.path("classic-net.initrd")
-	return out, buildInitrd(initrd.Options{Init: script, StrongVersion: "classic-net", Kernel: b.kern,
-		Modules: append(slices.Clone(classicModules), "virtio_net"), Busybox: "/bin/busybox", Compression: "zstd"}, out)
+	out := b.path(name + ".initrd")
+	return out, buildInitrd(initrd.Options{Init: script, StrongVersion: "classic-" + name, Kernel: b.kern,
+		Modules: append(slices.Clone(classicModules), extra...), Busybox: "/bin/busybox", Compression: "zstd"}, out)
 }
 
 // classic builds the ext4 disk image of the same tree and its initrd.
