@@ -93,7 +93,7 @@ func (b *bench) overlayInitrd() (string, error) {
 
 // classicNetInitrd is the classic initrd that also loads virtio_net (f).
 func (b *bench) classicNetInitrd() (string, error) {
-	return b.busyboxInitrd("classic-net", classicInit, "virtio_net")
+	return b.busyboxInitrd("net", classicInit, "virtio_net")
 }
 
 // busyboxInitrd builds NAME.initrd: the init script, busybox and the

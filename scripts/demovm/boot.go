@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ucvm/ucvm/internal/fusefs"
 	"github.com/ucvm/ucvm/internal/qemu"
 )
 
@@ -77,7 +78,7 @@ func (d *demo) boot() error {
 		if i := strings.Index(l.Text, "UCVM-DEMO "); i >= 0 {
 			d.res.demoLines = append(d.res.demoLines, strings.TrimSpace(l.Text[i:]))
 		}
-		if strings.Contains(l.Text, "boot pack does not match the mounted revision") {
+		if strings.Contains(l.Text, fusefs.ErrPackStale.Error()) {
 			d.res.packStale = true
 		}
 	}
