@@ -93,8 +93,8 @@ func TestBootPack(t *testing.T) {
 	}
 }
 
-// TestBootPackCorrupt: a pack object whose bytes do not match its hash is
-// never unpacked, and no layer is left behind.
+// TestBootPackCorrupt: a pack object whose bytes do not match its digest
+// is never unpacked, and no layer is left behind.
 func TestBootPackCorrupt(t *testing.T) {
 	p := newPubRepo(t)
 	p.write("os/etc/conf", "key=value\n")
@@ -113,7 +113,8 @@ func TestBootPackCorrupt(t *testing.T) {
 	mustNo(t, os.WriteFile(obj, b, 0o644))
 
 	_, m, layers := mountWithLayers(t, p)
-	if _, err := m.Command("bootpack /os/" + bootpack.FileName); err == nil || !strings.Contains(err.Error(), "hash") {
+	// verified by its piece digests, not by SHA-1
+	if _, err := m.Command("bootpack /os/" + bootpack.FileName); err == nil || !strings.Contains(err.Error(), "BLAKE3") {
 		t.Fatalf("corrupt pack: %v", err)
 	}
 	if ents, _ := os.ReadDir(layers); len(ents) != 0 {
@@ -195,6 +196,7 @@ func TestBootPackChunks(t *testing.T) {
 	if len(chunks) < 4 || chunks[0].Size != 2<<20 || chunks[len(chunks)-2].Size != 2<<20 {
 		t.Fatalf("%d chunks, first %d bytes", len(chunks), chunks[0].Size)
 	}
+	checkPieceDigests(t, r, n, buf.Bytes(), len(chunks))
 	_, m, _ := mountWithLayers(t, p)
 	out, err := m.Command("bootpack /os/" + bootpack.FileName)
 	mustNo(t, err)
@@ -280,5 +282,42 @@ func TestBootPackVouched(t *testing.T) {
 				t.Fatalf("a file of the carried catalog: %q, %v", b, err)
 			}
 		})
+	}
+}
+
+// checkPieceDigests: the catalog has the BLAKE3 digest of each piece of
+// the pack n (content pack); StreamChecked hands out only pieces its
+// check passed, and wants the number of pieces the file has.
+func checkPieceDigests(t *testing.T, r *reader.Repo, n *reader.Node, pack []byte, pieces int) {
+	t.Helper()
+	ctx := context.Background()
+	x, err := r.Xattrs(ctx, n)
+	mustNo(t, err)
+	digests, err := bootpack.Digests(x, pieces)
+	mustNo(t, err)
+	for i, d := range digests {
+		piece := pack[i*bootpack.PieceSize : min(len(pack), (i+1)*bootpack.PieceSize)]
+		if !bytes.Equal(d, bootpack.PieceDigest(piece)) {
+			t.Fatalf("piece %d: digest %x", i, d)
+		}
+	}
+	var got []byte
+	collect := func(b []byte) error { got = append(got, b...); return nil }
+	mustNo(t, r.StreamChecked(ctx, n, pieces, bootpack.CheckPieces(digests), collect))
+	if !bytes.Equal(got, pack) {
+		t.Fatal("checked stream differs from the pack")
+	}
+	got = nil
+	failSecond := func(i int, b []byte) error {
+		if i == 1 {
+			return errors.New("piece 1 refused")
+		}
+		return nil
+	}
+	if err := r.StreamChecked(ctx, n, pieces, failSecond, collect); !errors.Is(err, reader.ErrBadData) || len(got) != bootpack.PieceSize {
+		t.Fatalf("refused piece: %v, %d bytes handed out", err, len(got))
+	}
+	if err := r.StreamChecked(ctx, n, pieces+1, failSecond, collect); !errors.Is(err, reader.ErrPieceCount) {
+		t.Fatalf("piece count: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -44,7 +45,8 @@ type contents struct {
 // check (size, mtime, mode) passes and the objects still exist.
 func (c *contents) reuse(n *node) bool {
 	p := c.prev[n.e.Path]
-	if p == nil || p.size != n.e.Size || p.mtime != n.e.Mtime || p.mode != n.e.Mode {
+	// a boot pack is read again: its piece digests are computed as it is read
+	if p == nil || isBootPack(n) || p.size != n.e.Size || p.mtime != n.e.Mtime || p.mode != n.e.Mode {
 		return false
 	}
 	if p.mtimeNs >= 0 && n.e.MtimeNs >= 0 && p.mtimeNs != n.e.MtimeNs {
@@ -62,7 +64,7 @@ func (c *contents) reuse(n *node) bool {
 func (c *contents) process(n *node, r io.Reader) error {
 	var got int64
 	var err error
-	if isBootPack(n) && n.e.Size > bootPackChunk {
+	if isBootPack(n) && n.e.Size > bootpack.PieceSize {
 		got, err = c.processChunked(n, r) // always, also without chunking: streamed in pieces
 	} else if c.chunking && c.params.Candidate(n.e.Size) {
 		got, err = c.processChunked(n, r)
@@ -97,6 +99,9 @@ func (c *contents) processWhole(n *node, r io.Reader) (int64, error) {
 	if err != nil {
 		return got, err
 	}
+	if isBootPack(n) {
+		n.digests = [][]byte{bootpack.PieceDigest(buf.Bytes())}
+	}
 	n.e.Hash = h
 	n.e.Flags = catalog.FlagFile | catalog.ContentFlags(c.alg, z)
 	return got, nil
@@ -109,11 +114,15 @@ func (c *contents) processChunked(n *node, r io.Reader) (int64, error) {
 	split := func(r io.Reader, fn func(chunk.Chunk, []byte) error) error { return chunk.Split(r, c.params, fn) }
 	if isBootPack(n) {
 		split = func(r io.Reader, fn func(chunk.Chunk, []byte) error) error {
-			return chunk.SplitFixed(r, bootPackChunk, fn)
+			return chunk.SplitFixed(r, bootpack.PieceSize, fn)
 		}
 	}
+	var digests [][]byte
 	err := split(io.LimitReader(r, n.e.Size+1), func(ch chunk.Chunk, data []byte) error {
 		got += int64(len(data))
+		if isBootPack(n) {
+			digests = append(digests, bootpack.PieceDigest(data))
+		}
 		if ch.Sole() {
 			h, err := c.put(data, hash.SuffixNone, z)
 			n.e.Hash = h
@@ -125,6 +134,13 @@ func (c *contents) processChunked(n *node, r io.Reader) (int64, error) {
 	})
 	if err != nil {
 		return got, err
+	}
+	if isBootPack(n) {
+		if len(digests) > bootpack.MaxPieces {
+			return got, fmt.Errorf("a boot pack of %d MiB is more than %d pieces of %d MiB; pack fewer files",
+				n.e.Size>>20, bootpack.MaxPieces, bootpack.PieceSize>>20)
+		}
+		n.digests = digests
 	}
 	n.e.Flags = catalog.FlagFile | catalog.ContentFlags(c.alg, z)
 	if len(chunks) > 0 {
@@ -144,11 +160,28 @@ func (c *contents) compressFor(n *node) bool {
 	return c.compress && !isBootPack(n)
 }
 
-// bootPackChunk is the chunk size of a boot pack: the client verifies
-// one piece at a time in memory and writes it to the boot layer's image
-// (an 18 MB pack as one object was an 18 MB buffer; 256 KiB pieces cost
-// more in requests than they saved, docs/benchmarks.md).
-const bootPackChunk = 2 << 20
+// A boot pack is stored in pieces of bootpack.PieceSize: the client
+// verifies one piece at a time in memory and writes it to the boot
+// layer's image (an 18 MB pack as one object was an 18 MB buffer; 256 KiB
+// pieces cost more in requests than they saved, docs/benchmarks.md). Each
+// piece's BLAKE3 digest goes into the pack's catalog entry
+// (setPieceDigests), which a client verifies instead of SHA-1.
+
+// setPieceDigests records a pack's piece digests (computed into the
+// content node's digests) as attributes of its tree node n, replacing any
+// it had in the source tree.
+func setPieceDigests(n *node, digests [][]byte) {
+	x := make(map[string][]byte, len(n.xattrs)+len(digests))
+	for k, v := range n.xattrs {
+		if !strings.HasPrefix(k, bootpack.DigestXattrPrefix) {
+			x[k] = v
+		}
+	}
+	for i, d := range digests {
+		x[bootpack.DigestXattr(i)] = d
+	}
+	n.xattrs = x
+}
 
 func isBootPack(n *node) bool { return path.Base(n.e.Path) == bootpack.FileName }
 

@@ -36,8 +36,9 @@ type node struct {
 	parent   *node
 	open     func() (io.ReadCloser, error)
 	chunks   []catalog.Chunk
-	hashed   bool // content hash known (computed or reused)
-	nested   bool // directory is the root of a nested catalog
+	digests  [][]byte // a boot pack's piece digests (setPieceDigests)
+	hashed   bool     // content hash known (computed or reused)
+	nested   bool     // directory is the root of a nested catalog
 }
 
 func (n *node) isDir() bool { return n.e.IsDir() }

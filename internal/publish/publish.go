@@ -193,6 +193,9 @@ func assemble(tree *source.Tree, results map[string]*node) (*node, error) {
 			return nil, fmt.Errorf("%s: the source delivered no content", e.Path)
 		}
 		n.e.Hash, n.e.Flags, n.chunks, n.hashed = res.e.Hash, res.e.Flags, res.chunks, true
+		if res.digests != nil {
+			setPieceDigests(n, res.digests)
+		}
 	}
 	sortTree(b.root)
 	return b.root, nil
