@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// TestModaliases: the modaliases of the driver table's buses are read,
-// other buses and devices without one are not.
+// TestModaliases: the modaliases of the driver tables' buses (or of the
+// buses asked for) are read, other buses and devices without one are not.
 func TestModaliases(t *testing.T) {
 	sys := t.TempDir()
 	dev := func(bus, name, alias string) {
@@ -34,6 +34,9 @@ func TestModaliases(t *testing.T) {
 	want := []string{"acpi:PNP0A03:", "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00", "virtio:d00000001v00001AF4"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Modaliases = %q, want %q", got, want)
+	}
+	if got := Modaliases(sys, "virtio"); !reflect.DeepEqual(got, []string{"virtio:d00000001v00001AF4"}) {
+		t.Fatalf("Modaliases of virtio = %q", got)
 	}
 	if Modaliases(filepath.Join(sys, "missing")) != nil {
 		t.Fatal("no sysfs: want nothing")

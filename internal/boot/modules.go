@@ -45,10 +45,11 @@ var LaterModules = []string{"loop", "erofs"}
 // Failures are collected, not fatal: a module for absent hardware may
 // refuse to load. With a driver table
 // (modules.devices.ucvm) and devices != nil, drivers are loaded only for
-// the devices that devices() reports, in rounds: a bus driver (virtio_pci,
+// the devices that devices(buses) reports on the buses the table names,
+// in rounds: a bus driver (virtio_pci,
 // hv_vmbus) makes the devices of its bus appear for the next round. It
 // returns the number of modules loaded and the names of those skipped.
-func LoadModules(dir string, load ModuleLoader, devices func() []string, later ...string) (int, []string, error) {
+func LoadModules(dir string, load ModuleLoader, devices func(buses []string) []string, later ...string) (int, []string, error) {
 	order, errs, err := readModuleOrder(dir)
 	if err != nil || order == nil {
 		return 0, nil, err
@@ -66,7 +67,7 @@ func LoadModules(dir string, load ModuleLoader, devices func() []string, later .
 	for round := 0; round < 4; round++ { // bus levels: pci -> virtio/vmbus
 		var devs []string
 		if table != nil {
-			devs = devices()
+			devs = devices(table.buses())
 		}
 		progress := false
 		for _, rel := range order {

@@ -138,7 +138,7 @@ func (b *Boot) Run() {
 func (b *Boot) stepModules() {
 	b.Con.Start("Loading predefined modules...")
 	dir := filepath.Join("/lib/modules", KernelRelease())
-	devices := func() []string { return Modaliases("/sys") }
+	devices := func(buses []string) []string { return Modaliases("/sys", buses...) }
 	if b.Cmd.Get("ucvm.modules") == "all" { // every driver, present device or not
 		devices = nil
 	}

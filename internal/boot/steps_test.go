@@ -178,13 +178,20 @@ alias pci:v00001D0Fd0000EC20sv*sd*bc*sc*i* ena
 alias pci:v*d*sv*sd*bc01sc08i02* nvme
 depends nvme nvme_core
 `), 0o644)
-	var got []string
+	var got, asked []string
 	loadAll := func(devices func() []string) ([]string, []string) {
 		got = nil
+		var onBuses func([]string) []string // as Modaliases: only the buses asked for
+		if devices != nil {
+			onBuses = func(buses []string) []string {
+				asked = buses
+				return slices.DeleteFunc(devices(), func(d string) bool { return !slices.Contains(buses, strings.Split(d, ":")[0]) })
+			}
+		}
 		_, skipped, err := LoadModules(dir, func(p string) error {
 			got = append(got, moduleName(p))
 			return nil
-		}, devices)
+		}, onBuses)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,6 +212,9 @@ depends nvme nvme_core
 	}
 	if want := "hv_vmbus hv_netvsc ena nvme"; strings.Join(skipped, " ") != want {
 		t.Errorf("KVM skipped %v, want %s", skipped, want)
+	}
+	if want := "pci virtio acpi vmbus"; strings.Join(asked, " ") != want { // the table's buses, not xen
+		t.Errorf("buses read %v, want %s", asked, want)
 	}
 	// Hyper-V: the VMBus from ACPI, then its network device.
 	hyperv := func() []string {
@@ -370,7 +380,7 @@ func TestLoadModulesLater(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, ModuleDevicesFile), []byte("depends ext4 crc16 shared\ndepends erofs libcrc32c shared\n"), 0o644)
 	var got []string
 	load := func(p string) error { got = append(got, moduleName(p)); return nil }
-	n, skipped, err := LoadModules(dir, load, func() []string { return nil }, "loop", "erofs")
+	n, skipped, err := LoadModules(dir, load, func([]string) []string { return nil }, "loop", "erofs")
 	if err != nil || n != 3 || len(skipped) != 0 || strings.Join(got, " ") != "crc16 shared ext4" {
 		t.Fatalf("first pass: %d %v %v, loaded %v", n, skipped, err, got)
 	}
