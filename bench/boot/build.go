@@ -35,16 +35,26 @@ func buildInitrd(o initrd.Options, out string) error {
 
 // ucvmInitrd builds the real bootloader initrd for the demo repository.
 func (b *bench) ucvmInitrd() (string, error) {
-	init := b.path("ucvm-init")
-	if err := bootbin.BuildBootloader(context.Background(), b.root, "./cmd/ucvm-init", init); err != nil {
-		return "", err
+	init, pac := b.path("ucvm-init"), "" // the PAC engine as the image builder places it
+	if bootbin.PACInInit(b.compression) {
+		if err := bootbin.BuildBootloader(context.Background(), b.root, "./cmd/ucvm-init", init, bootbin.PACTag); err != nil {
+			return "", err
+		}
+	} else {
+		pac = b.path("ucvm-pac")
+		if err := bootbin.BuildBootloader(context.Background(), b.root, "./cmd/ucvm-init", init); err != nil {
+			return "", err
+		}
+		if err := bootbin.BuildBootloader(context.Background(), b.root, bootbin.PACHelperPackage, pac); err != nil {
+			return "", err
+		}
 	}
 	out := b.path("ucvm.initrd")
 	br := spec.Branch{Name: "bench", FQRN: b.fqrn, OSPath: "os", Servers: []string{fmt.Sprintf("10.0.2.2:%d", b.port)}, Tag: b.tag}
 	return out, buildInitrd(initrd.Options{Init: init, StrongVersion: "bench", Kernel: b.kern,
 		Modules: []string{"sha256_ssse3", "virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "crc32c_generic", "ext4", "overlay", "fuse", "loop", "erofs"},
 		Branch:  br, KeyFiles: []string{filepath.Join(b.work, "keys", b.fqrn+".pub")},
-		CACerts: "/etc/ssl/certs/ca-certificates.crt", Busybox: "/bin/busybox", E2fsprogs: false,
+		CACerts: "/etc/ssl/certs/ca-certificates.crt", Busybox: "/bin/busybox", PACHelper: pac, E2fsprogs: false,
 		Compression: b.compression}, out)
 }
 

@@ -25,6 +25,31 @@ func TestNoSQLEngine(t *testing.T) {
 	}
 }
 
+// TestNoJavaScriptEngine: PAC files are evaluated by cmd/ucvm-pac, which
+// an lz4 initrd keeps compressed (boot.PACHelperXZ); otto in /init was 3.4
+// MB that every boot unpacked. With -tags pacjs (xz and zstd initrds,
+// bootbin.PACInInit) /init links it.
+func TestNoJavaScriptEngine(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !contains(deps, "github.com/ucvm/ucvm/internal/clientconfig/pac") {
+		t.Fatal("ucvm-init no longer resolves PAC files")
+	}
+	for _, d := range deps {
+		if strings.HasPrefix(d, "github.com/robertkrimen/otto") || strings.HasSuffix(d, "/clientconfig/pac/js") {
+			t.Errorf("ucvm-init links %s; PAC files go to cmd/ucvm-pac (boot.InstallPACHelper)", d)
+		}
+	}
+	// built for an initrd compressed to be small, it links the engine
+	out, err = exec.Command("go", "list", "-deps", "-tags", "pacjs", ".").Output()
+	if err != nil || !contains(strings.Fields(string(out)), "github.com/ucvm/ucvm/internal/clientconfig/pac/js") {
+		t.Fatalf("-tags pacjs does not link the PAC engine: %v", err)
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {

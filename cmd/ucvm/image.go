@@ -82,6 +82,7 @@ func newImageBuildCmd() *cobra.Command {
 	c.Flags().StringVarP(&o.Out, "out", "o", "", "output directory (required)")
 	c.Flags().StringVar(&o.CacheDir, "cache", "", "kernel cache directory (default $UCVM_CACHE or ~/.cache/ucvm)")
 	c.Flags().StringVar(&o.Bootloader, "bootloader", "", "prebuilt static /init instead of building ./cmd/ucvm-init")
+	c.Flags().StringVar(&o.PACHelper, "pac-helper", "", "prebuilt static PAC evaluator instead of building ./cmd/ucvm-pac with /init (a prebuilt /init gets none unless named)")
 	c.Flags().StringSliceVar(&formats, "format", nil, "formats to build instead of the spec's (comma-separated)")
 	c.Flags().StringVar(&params, "kernel-params", "", "extra kernel parameters instead of the spec's")
 	c.MarkFlagRequired("out")

@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/ucvm/ucvm/internal/cliutil"
+	_ "github.com/ucvm/ucvm/internal/clientconfig/pac/js" // PAC files, in process
 )
 
 func main() {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ucvm/ucvm/internal/clientconfig/pac"
 )
 
 // Main is the entry point of cmd/ucvm-init. The program has several
@@ -15,6 +17,9 @@ import (
 func Main(args []string) int {
 	if len(args) == 0 {
 		return 2
+	}
+	if !pac.HasEvaluator() { // /init built without the engine (-tags pacjs)
+		InstallPACHelper(PACHelperXZ) // CVMFS_HTTP_PROXY=auto, in the client and the bootloader
 	}
 	switch base := filepath.Base(args[0]); {
 	case args[0] == ClientArgv0:

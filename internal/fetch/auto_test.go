@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	_ "github.com/ucvm/ucvm/internal/clientconfig/pac/js" // the in-process evaluator
 )
 
 func TestResolveAutoThroughPAC(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"strconv"
 	"time"
 
@@ -27,6 +28,7 @@ type Options struct {
 	CacheDir   string    // kernel cache ("" = kernel.DefaultCacheDir)
 	Progress   io.Writer // progress lines (nil = none)
 	Bootloader string    // prebuilt /init, overrides the spec
+	PACHelper  string    // prebuilt cmd/ucvm-pac, overrides the spec
 	Epoch      int64     // 0 = $SOURCE_DATE_EPOCH or the first day of the spec's month
 }
 
@@ -78,6 +80,7 @@ type builder struct {
 	rep    *Report
 	kern   *kernel.Kernel
 	init   string
+	pac    string // PAC helper ("" = none)
 	busy   string
 	epoch  int64
 	nSteps int
@@ -167,28 +170,54 @@ func (b *builder) inputs(ctx context.Context) error {
 
 func (b *builder) bootloader(ctx context.Context) error {
 	bl := b.s.Bootloader
+	b.pac = b.o.PACHelper
+	if b.pac == "" && bl.PACHelper != "" {
+		b.pac = b.s.Path(bl.PACHelper)
+	}
 	switch {
 	case b.o.Bootloader != "":
 		b.init = b.o.Bootloader
 	case bl.Binary != "":
 		b.init = b.s.Path(bl.Binary)
 	default:
-		root := b.s.Path(bl.ModuleRoot)
-		if root == "" {
-			wd, _ := os.Getwd()
-			var err error
-			if root, err = bootbin.FindModuleRoot(wd); err != nil {
-				return err
-			}
-		}
-		b.init = filepath.Join(b.work, "init")
-		b.progress("bootloader: go build %s", bl.Package)
-		return bootbin.BuildBootloader(ctx, root, bl.Package, b.init)
+		return b.buildBootloader(ctx, bl)
 	}
-	if _, err := os.Stat(b.init); err != nil {
-		return fmt.Errorf("bootloader binary: %w", err)
+	for _, p := range []string{b.init, b.pac} {
+		if _, err := os.Stat(p); p != "" && err != nil {
+			return fmt.Errorf("bootloader binary: %w", err)
+		}
 	}
 	return nil
+}
+
+// buildBootloader builds /init from source, with the PAC engine linked in
+// or, for initrds compressed to be fast to unpack, beside it as the helper
+// (bootbin.PACInInit), unless a prebuilt helper is named.
+func (b *builder) buildBootloader(ctx context.Context, bl spec.Bootloader) error {
+	root := b.s.Path(bl.ModuleRoot)
+	if root == "" {
+		wd, _ := os.Getwd()
+		var err error
+		if root, err = bootbin.FindModuleRoot(wd); err != nil {
+			return err
+		}
+	}
+	b.init = filepath.Join(b.work, "init")
+	var tags []string
+	inInit := b.pac == "" && bootbin.PACInInit(b.s.Compression)
+	if inInit {
+		tags = append(tags, bootbin.PACTag)
+	}
+	b.progress("bootloader: go build %s %s", bl.Package, strings.Join(tags, " "))
+	if err := bootbin.BuildBootloader(ctx, root, bl.Package, b.init, tags...); err != nil {
+		return err
+	}
+	if b.pac != "" || inInit || !bootbin.HasPACHelper(root) {
+		return nil
+	}
+	b.pac = filepath.Join(b.work, "ucvm-pac")
+	b.progress("bootloader: go build %s", bootbin.PACHelperPackage)
+	return bootbin.BuildBootloader(ctx, root, bootbin.PACHelperPackage, b.pac)
 }
 
 func (b *builder) keyFiles(br spec.Branch) []string {
@@ -216,7 +245,7 @@ func (b *builder) branch(ctx context.Context, br spec.Branch) ([]Artifact, error
 	}
 	st, err := initrd.Build(initrd.Options{Init: b.init, StrongVersion: b.s.StrongVersion(), Kernel: b.kern,
 		Modules: b.s.Modules, Branch: br, KeyFiles: b.keyFiles(br), CACerts: b.s.CACertificates,
-		Busybox: b.busy, E2fsprogs: b.s.E2fsprogs, Compression: b.s.Compression, Epoch: b.epoch}, f)
+		Busybox: b.busy, PACHelper: b.pac, E2fsprogs: b.s.E2fsprogs, Compression: b.s.Compression, Epoch: b.epoch}, f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -1,13 +1,13 @@
-// Package pac evaluates proxy auto-configuration (PAC) files for
-// CVMFS_HTTP_PROXY=auto / CVMFS_PAC_URLS (spec cvmfs-format.md §10.3): the
-// JavaScript function FindProxyForURL(url, host) runs in the otto engine
-// (ES5, which is what PAC files are written in) with the standard PAC helper functions (isPlainHostName, dnsDomainIs,
-// localHostOrDomainIs, isResolvable, isInNet, dnsResolve, myIpAddress,
-// dnsDomainLevels, shExpMatch, and simplified weekdayRange, dateRange,
-// timeRange) under a time limit, so a looping PAC file cannot hang the
-// client. Groups turns its answer ("PROXY a:3128; PROXY b:3128; DIRECT")
-// into proxy groups, ignoring SOCKS entries as cvmfs does.
+// Package pac resolves proxy auto-configuration (PAC) files for
+// CVMFS_HTTP_PROXY=auto / CVMFS_PAC_URLS (spec cvmfs-format.md §10.3):
+// Evaluate runs FindProxyForURL(url, host) with the installed Evaluator
+// and Groups turns its answer ("PROXY a:3128; PROXY b:3128; DIRECT") into
+// proxy groups, ignoring SOCKS entries as cvmfs does.
 //
-// The PAC file is untrusted input: it gets no file system, network or
-// process access; DNS lookups go through Options.Resolve.
+// The JavaScript engine is not in this package: package pac/js (otto)
+// installs itself when a program imports it (the ucvm CLI does). The
+// bootloader does not link it (3.4 MB of its 13 MB /init, paid by every
+// boot for unpacking the initrd; docs/benchmarks.md, stop 17): it runs
+// cmd/ucvm-pac, kept xz-compressed in the initrd and unpacked on first
+// use, through ExecEvaluator.
 package pac

@@ -7,8 +7,6 @@ import (
 	"net"
 	"strings"
 	"time"
-
-	"github.com/robertkrimen/otto"
 )
 
 // ErrPAC: the PAC file could not be evaluated or gave no usable answer.
@@ -27,7 +25,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-func (o *Options) defaults() {
+// WithDefaults returns o with its zero fields set to the defaults.
+func (o Options) WithDefaults() Options {
 	if o.Timeout <= 0 {
 		o.Timeout = 2 * time.Second
 	}
@@ -40,6 +39,7 @@ func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	return o
 }
 
 func systemResolve(host string) (string, bool) {
@@ -53,46 +53,6 @@ func systemResolve(host string) (string, bool) {
 		return "", false
 	}
 	return addrs[0], true
-}
-
-// errHalt is what the interrupt handler panics with when the time limit
-// expires; Evaluate recovers it.
-var errHalt = errors.New("time limit exceeded")
-
-// maxDepth bounds JavaScript recursion: deep recursion is an error, not a
-// Go stack overflow.
-const maxDepth = 500
-
-// Evaluate runs FindProxyForURL(rawURL, host) of the PAC script src.
-func Evaluate(src, rawURL, host string, opt Options) (answer string, err error) {
-	opt.defaults()
-	vm := otto.New()
-	vm.SetStackDepthLimit(maxDepth)
-	vm.Interrupt = make(chan func(), 1)
-	timer := time.AfterFunc(opt.Timeout, func() { vm.Interrupt <- func() { panic(errHalt) } })
-	defer timer.Stop()
-	defer func() {
-		if r := recover(); r != nil {
-			if r != errHalt {
-				panic(r)
-			}
-			answer, err = "", fmt.Errorf("%w: %v", ErrPAC, errHalt)
-		}
-	}()
-	if err := install(vm, opt); err != nil {
-		return "", fmt.Errorf("%w: helpers: %v", ErrPAC, err)
-	}
-	if _, err := vm.Run(src); err != nil {
-		return "", fmt.Errorf("%w: loading script: %v", ErrPAC, err)
-	}
-	if fn, err := vm.Get("FindProxyForURL"); err != nil || !fn.IsFunction() {
-		return "", fmt.Errorf("%w: the script defines no function FindProxyForURL", ErrPAC)
-	}
-	res, err := vm.Call("FindProxyForURL", nil, rawURL, host)
-	if err != nil {
-		return "", fmt.Errorf("%w: FindProxyForURL: %v", ErrPAC, err)
-	}
-	return res.String(), nil
 }
 
 // Groups converts a FindProxyForURL answer into proxy groups, one per

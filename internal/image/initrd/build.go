@@ -28,6 +28,7 @@ type Options struct {
 	KeyFiles      []string       // PEM public keys of Branch (resolved paths)
 	CACerts       string         // CA bundle ("" = none)
 	Busybox       string         // busybox-static binary ("" = none)
+	PACHelper     string         // cmd/ucvm-pac binary, stored xz-compressed ("" = none: no PAC files)
 	E2fsprogs     bool           // add mke2fs, e2fsck, resize2fs with their libraries
 	Compression   string         // "zstd" or "xz"
 	Epoch         int64          // mtime of every entry (SOURCE_DATE_EPOCH)
@@ -75,6 +76,11 @@ func Compose(o Options) (*Archive, []string, error) {
 			return nil, nil, err
 		}
 	}
+	if o.PACHelper != "" {
+		if err := a.addPACHelper(o.PACHelper); err != nil {
+			return nil, nil, err
+		}
+	}
 	if o.E2fsprogs {
 		if err := a.addE2fsprogs(); err != nil {
 			return nil, nil, err
@@ -89,6 +95,24 @@ func (a *Archive) addFile(name, src string, perm uint64, kind Kind, what string)
 		return fmt.Errorf("%w: %s: %w", ErrInput, what, err)
 	}
 	a.File(name, data, perm, kind)
+	return nil
+}
+
+// PACHelperPath is where the initrd keeps the PAC evaluator, xz-compressed
+// (boot.PACHelperXZ): the bootloader unpacks it only where a PAC file is
+// read, so the other boots do not unpack its 5 MB.
+const PACHelperPath = "lib/ucvm/ucvm-pac.xz"
+
+func (a *Archive) addPACHelper(src string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("%w: PAC helper (cmd/ucvm-pac): %w", ErrInput, err)
+	}
+	var z bytes.Buffer
+	if _, err := Compress(&z, data, "xz"); err != nil {
+		return fmt.Errorf("PAC helper: %w", err)
+	}
+	a.File(PACHelperPath, z.Bytes(), 0o644, KindOther)
 	return nil
 }
 

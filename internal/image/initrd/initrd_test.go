@@ -37,6 +37,7 @@ func testOptions(t *testing.T, realInit bool) Options {
 		Modules:  []string{"virtio_pci", "virtio_blk", "virtio_net", "crc32c_generic", "ext4", "overlay", "fuse"},
 		Branch:   spec.Branch{Name: "test", FQRN: "test.repo.local", OSPath: "os", Servers: []string{"10.0.2.2:8000"}, Tag: "trunk"},
 		KeyFiles: []string{key}, CACerts: "/etc/ssl/certs/ca-certificates.crt", Busybox: "/bin/busybox",
+		PACHelper: "/bin/busybox", // stand-in: any binary
 		Compression: "zstd-fast", Epoch: 1_790_000_000,
 	}
 }
@@ -148,6 +149,15 @@ func TestLayoutAndReproducible(t *testing.T) {
 		if _, ok := m[f]; !ok {
 			t.Errorf("missing %s", f)
 		}
+	}
+	// the PAC helper is kept xz-compressed, for the bootloader to unpack
+	helper, err := xz.NewReader(strings.NewReader(content(t, m[PACHelperPath])))
+	if err != nil {
+		t.Fatalf("%s: %v", PACHelperPath, err)
+	}
+	want, _ := os.ReadFile(o.PACHelper)
+	if got, err := io.ReadAll(helper); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("%s does not unpack to the helper: %v", PACHelperPath, err)
 	}
 	if st.CompressedBytes != int64(a.Len()) || st.InitBytes == 0 || st.ModuleBytes == 0 {
 		t.Fatalf("stats %+v", st)

@@ -54,6 +54,9 @@ type Bootloader struct {
 	Package    string `yaml:"package"`
 	Binary     string `yaml:"binary"`
 	ModuleRoot string `yaml:"module_root"`
+	// PACHelper is a prebuilt cmd/ucvm-pac (PAC files; built with /init
+	// when /init is built from source).
+	PACHelper string `yaml:"pac_helper"`
 }
 
 // Branch is one OS repository an image boots.

@@ -1,10 +1,12 @@
-package pac
+package js
 
 import (
 	"net"
 	"strings"
 
 	"github.com/robertkrimen/otto"
+
+	"github.com/ucvm/ucvm/internal/clientconfig/pac"
 )
 
 // goFunc is a PAC helper implemented in Go; arguments arrive as strings
@@ -13,7 +15,7 @@ type goFunc func(vm *otto.Otto, args []string) otto.Value
 
 // install defines the PAC helper functions in vm: the DNS ones in Go,
 // the pure ones in JavaScript.
-func install(vm *otto.Otto, opt Options) error {
+func install(vm *otto.Otto, opt pac.Options) error {
 	for name, fn := range goHelpers(opt) {
 		if err := vm.Set(name, wrap(vm, fn)); err != nil {
 			return err
@@ -48,7 +50,7 @@ func val(vm *otto.Otto, v any) otto.Value {
 	return out
 }
 
-func goHelpers(opt Options) map[string]goFunc {
+func goHelpers(opt pac.Options) map[string]goFunc {
 	return map[string]goFunc{
 		"dnsResolve": func(vm *otto.Otto, a []string) otto.Value {
 			if ip, ok := opt.Resolve(arg(a, 0)); ok {
@@ -81,7 +83,7 @@ func goHelpers(opt Options) map[string]goFunc {
 
 // isInNet reports whether host (an address, or a name resolved through
 // opt.Resolve) lies in the IPv4 network pattern/mask.
-func isInNet(opt Options, host, pattern, mask string) bool {
+func isInNet(opt pac.Options, host, pattern, mask string) bool {
 	ip := net.ParseIP(host)
 	if ip == nil {
 		s, ok := opt.Resolve(host)
