@@ -33,9 +33,10 @@ func exists(p string) bool {
 
 // CreateLayout creates the scratch-disk directories, the safety spacers
 // (50 MiB of zeros and 127 empty files a user can delete to recover a full
-// disk), aux/busybox (if busybox is given) and the empty uid/gid maps. It is
-// idempotent and leaves existing content alone.
-func CreateLayout(rw, busybox string) error {
+// disk), aux/busybox (a copy of what busybox returns, if it returns a
+// path; asked only when aux/busybox is missing) and the empty uid/gid
+// maps. It is idempotent and leaves existing content alone.
+func CreateLayout(rw string, busybox func() string) error {
 	for _, d := range []string{DirPersistent, DirCache, DirCvmfs, DirAux, DirContext, DirUlogs, "aux/keys", SafetyDir} {
 		if err := os.MkdirAll(filepath.Join(rw, d), 0o755); err != nil {
 			return fmt.Errorf("scratch layout: %w", err)
@@ -46,9 +47,11 @@ func CreateLayout(rw, busybox string) error {
 			return err
 		}
 	}
-	if busybox != "" && !exists(filepath.Join(rw, "aux/busybox")) {
-		if err := copyFile(busybox, filepath.Join(rw, "aux/busybox"), 0o755); err != nil {
-			return err
+	if busybox != nil && !exists(filepath.Join(rw, "aux/busybox")) {
+		if bb := busybox(); bb != "" {
+			if err := copyFile(bb, filepath.Join(rw, "aux/busybox"), 0o755); err != nil {
+				return err
+			}
 		}
 	}
 	return createSpacers(filepath.Join(rw, SafetyDir))

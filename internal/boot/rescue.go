@@ -34,11 +34,11 @@ func Rescue(con *Console, reason, tty string) bool {
 			in, out = f, f
 		}
 	}
-	if _, err := os.Stat(Busybox); err != nil {
+	if bb := busybox(); bb == "" {
 		con.Warn("no %s in the initrd: no rescue shell", Busybox)
 	} else {
-		installRescueTools()
-		cmd := exec.Command(Busybox, "sh", "-i")
+		installRescueTools(bb)
+		cmd := exec.Command(bb, "sh", "-i")
 		cmd.Env = append(os.Environ(), "PS1=(initrd) ", "PATH=/bin:/sbin:/usr/bin:/usr/sbin", "ROOT="+NewRoot)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, out
 		fmt.Fprintln(out, "Type reset_root_password to set root's password to \"password\"; exit (Ctrl+D) to leave.")
@@ -53,10 +53,10 @@ func Rescue(con *Console, reason, tty string) bool {
 	return true
 }
 
-func installRescueTools() {
+func installRescueTools(bb string) {
 	_ = os.MkdirAll("/bin", 0o755)
 	if _, err := os.Stat("/bin/sh"); err != nil {
-		_ = exec.Command(Busybox, "--install", "-s", "/bin").Run()
+		_ = exec.Command(bb, "--install", "-s", "/bin").Run()
 	}
 	_ = os.Remove("/bin/reset_root_password")
 	_ = os.Symlink("/init", "/bin/reset_root_password")

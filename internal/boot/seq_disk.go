@@ -39,7 +39,7 @@ func (b *Boot) stepScratch() {
 		b.panic("Unable to mount root device %s: %v", dev, err)
 		return
 	}
-	if err := CreateLayout(RootRW, Busybox); err != nil {
+	if err := CreateLayout(RootRW, busybox); err != nil {
 		b.Con.Warn("%v", err)
 	}
 	_ = writeAtomic(filepath.Join(RootRW, VersionFile), []byte(b.Version+"\n"), 0o644)

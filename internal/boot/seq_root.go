@@ -266,12 +266,17 @@ func (b *Boot) stepHotfixes() {
 // it in its own shell; here the initrd state is passed in the environment.
 func (b *Boot) stepBootstrap() {
 	script := filepath.Join(NewRoot, ".ucernvm_bootstrap")
-	if !exists(script) || !exists(Busybox) {
+	if !exists(script) {
+		return
+	}
+	bb := busybox()
+	if bb == "" {
+		b.Con.Warn("%s: no busybox in the initrd to run it", script)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, Busybox, "sh", script, NewRoot)
+	cmd := exec.CommandContext(ctx, bb, "sh", script, NewRoot)
 	env := append(os.Environ(), "ROOT="+NewRoot, "PATH=/bin:/sbin:/usr/bin:/usr/sbin",
 		"CVMFS_REPOSITORY="+b.repo.FQRN, "CERNVM_PATH="+b.repo.OSPath)
 	if b.firstBoot && b.source != "" && b.source != userdata.SrcNone {

@@ -241,7 +241,7 @@ depends nvme nvme_core
 
 func TestCreateLayoutAndSnapshot(t *testing.T) {
 	rw := t.TempDir()
-	if err := CreateLayout(rw, ""); err != nil {
+	if err := CreateLayout(rw, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []string{"persistent", "cache", "cvmfs", "aux/keys", "context", "ulogs", "aux/safety/inode_spacer127", "aux/uid_map"} {

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/ucvm/ucvm/internal/image/spec"
 )
 
 // FindModuleRoot walks up from dir to the directory holding go.mod.
@@ -29,16 +31,13 @@ func FindModuleRoot(dir string) (string, error) {
 // PACHelperPackage is the bootloader's PAC evaluator, built with it.
 const PACHelperPackage = "./cmd/ucvm-pac"
 
-// PACInInit says where an initrd of the given compression evaluates PAC
-// files. Compressed to be small (xz, zstd), /init links the JavaScript
-// engine (build tag PACTag): a helper would bring its own Go runtime, 0.9
-// MB more after xz. Compressed to be fast to unpack (lz4, none), the
-// engine stays in the helper, which the initrd keeps xz-compressed (1.8
-// MB) and the bootloader unpacks only for a PAC file: every boot would
-// otherwise unpack its 3.4 MB (docs/benchmarks.md, stop 17).
-func PACInInit(compression string) bool {
-	return compression != "lz4" && compression != "none"
-}
+// PACInInit says whether /init of an initrd of the given compression
+// links the PAC engine (build tag PACTag): yes for one compressed to be
+// small (xz, zstd), where a helper with its own Go runtime would add 0.9
+// MB after xz; no for one made to be fast to unpack (spec.FastUnpack),
+// which keeps the engine in the helper, xz-compressed (1.8 MB), unpacked
+// only for a PAC file: every boot would otherwise unpack its 3.4 MB.
+func PACInInit(compression string) bool { return !spec.FastUnpack(compression) }
 
 // PACTag is the build tag that links the PAC engine into /init.
 const PACTag = "pacjs"

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
 
 	"github.com/ucvm/ucvm/internal/image/kernel"
@@ -72,7 +73,7 @@ func Compose(o Options) (*Archive, []string, error) {
 		}
 	}
 	if o.Busybox != "" {
-		if err := a.addFile("bin/busybox", o.Busybox, 0o755, KindBusybox, "busybox (apt-get install busybox-static)"); err != nil {
+		if err := a.addBusybox(o.Busybox, spec.FastUnpack(o.Compression)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -95,6 +96,32 @@ func (a *Archive) addFile(name, src string, perm uint64, kind Kind, what string)
 		return fmt.Errorf("%w: %s: %w", ErrInput, what, err)
 	}
 	a.File(name, data, perm, kind)
+	return nil
+}
+
+// BusyboxLZ4Path is busybox in a FastUnpack initrd (boot.BusyboxLZ4).
+const BusyboxLZ4Path = "bin/busybox.lz4"
+
+func (a *Archive) addBusybox(src string, compressed bool) error {
+	if !compressed {
+		return a.addFile("bin/busybox", src, 0o755, KindBusybox, "busybox (apt-get install busybox-static)")
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("%w: busybox (apt-get install busybox-static): %w", ErrInput, err)
+	}
+	var z bytes.Buffer
+	w := lz4.NewWriter(&z)
+	if err := w.Apply(lz4.CompressionLevelOption(lz4.Level9)); err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	a.File(BusyboxLZ4Path, z.Bytes(), 0o644, KindBusybox)
 	return nil
 }
 

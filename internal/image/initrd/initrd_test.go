@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
 	"github.com/u-root/u-root/pkg/cpio"
 	"github.com/ulikunitz/xz"
 
@@ -44,7 +45,7 @@ func testOptions(t *testing.T, realInit bool) Options {
 
 func readCPIO(t *testing.T, compressed []byte, comp string) map[string]cpio.Record {
 	t.Helper()
-	var r io.Reader
+	var r io.Reader = bytes.NewReader(compressed) // "none"
 	switch comp {
 	case "zstd", "zstd-fast":
 		d, err := zstd.NewReader(bytes.NewReader(compressed))
@@ -161,6 +162,30 @@ func TestLayoutAndReproducible(t *testing.T) {
 	}
 	if st.CompressedBytes != int64(a.Len()) || st.InitBytes == 0 || st.ModuleBytes == 0 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestFastUnpackLayout: an initrd made to be fast to unpack (here
+// "none"; lz4 alike) keeps busybox LZ4-compressed for the bootloader to
+// unpack when needed (boot.BusyboxLZ4), not as bin/busybox.
+func TestFastUnpackLayout(t *testing.T) {
+	o := testOptions(t, false)
+	o.Compression = "none"
+	var a bytes.Buffer
+	if _, err := Build(o, &a); err != nil {
+		t.Fatal(err)
+	}
+	m := readCPIO(t, a.Bytes(), "none")
+	if _, ok := m["bin/busybox"]; ok {
+		t.Fatal("bin/busybox unpacked by the kernel")
+	}
+	want, _ := os.ReadFile(o.Busybox)
+	got, err := io.ReadAll(lz4.NewReader(strings.NewReader(content(t, m[BusyboxLZ4Path]))))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("%s does not unpack to busybox: %v", BusyboxLZ4Path, err)
+	}
+	if _, ok := m[PACHelperPath]; !ok {
+		t.Fatalf("no %s", PACHelperPath)
 	}
 }
 

@@ -152,3 +152,12 @@ var (
 	tagRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 	pathRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]*$`)
 )
+
+// FastUnpack reports whether an initrd of this compression is made to be
+// fast to unpack (lz4, none) rather than small (xz, zstd). Such an initrd
+// keeps what most boots never run compressed, for the bootloader to
+// unpack when needed: busybox (initrd.BusyboxLZ4Path) and the PAC engine
+// (initrd.PACHelperPath, bootbin.PACInInit); under emulation, every MB the
+// kernel unpacks costs a boot ~0.02 s (docs/benchmarks.md, stop 17). In a
+// small one, the outer compression does better on the plain files.
+func FastUnpack(compression string) bool { return compression == "lz4" || compression == "none" }
