@@ -28,7 +28,8 @@ func newBootpackCmd() *cobra.Command {
 files a boot reads, with their content and attributes from that revision, as
 a compressed EROFS image with a manifest (docs/format.md "Boot pack"). Put it
 at OSPATH/` + bootpack.FileName + ` of the source tree and publish again (the publisher
-stores it uncompressed). On the first boot of a snapshot, the bootloader has
+stores it uncompressed, in 2 MiB pieces, with the BLAKE3 digest of each piece
+in its catalog entry, which the client verifies instead of SHA-1). On the first boot of a snapshot, the bootloader has
 the client copy the image to the scratch disk and mounts it above the
 repository before the OS starts, so a cold boot reads its files from local
 disk instead of one download at a time through FUSE.
