@@ -96,7 +96,7 @@ func ClientMain(args []string) int {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	log.Info("client stopping", append([]any{"downloads", fi.Downloads, "bytes", fi.Bytes, "failures", fi.Failures,
-		"cpu_user", time.Duration(ru.Utime.Nano()), "cpu_sys", time.Duration(ru.Stime.Nano())},
+		"cpu_user", time.Duration(ru.Utime.Nano()), "cpu_sys", time.Duration(ru.Stime.Nano()), "max_rss_kb", ru.Maxrss},
 		m.FS.Stats().LogAttrs()...)...)
 	setup.Close()
 	return 0

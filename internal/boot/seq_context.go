@@ -146,7 +146,8 @@ func (b *Boot) saveLogs() {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	extra := []string{fmt.Sprintf("first_boot %v", b.firstBoot), fmt.Sprintf("cache_bytes %d", cache),
 		fmt.Sprintf("cpu_user %s cpu_sys %s (the bootloader, incl. loading modules)",
-			time.Duration(ru.Utime.Nano()).Round(time.Millisecond), time.Duration(ru.Stime.Nano()).Round(time.Millisecond))}
+			time.Duration(ru.Utime.Nano()).Round(time.Millisecond), time.Duration(ru.Stime.Nano()).Round(time.Millisecond)),
+		fmt.Sprintf("max_rss_kb %d", ru.Maxrss)}
 	if b.mounted != nil {
 		extra = append(extra, fmt.Sprintf("root_hash %s", b.mounted.RootHash), fmt.Sprintf("offline %v", b.mounted.Offline),
 			fmt.Sprintf("fetched_bytes_at_mount %d", b.mounted.Bytes))
