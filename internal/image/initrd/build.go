@@ -136,7 +136,7 @@ func (a *Archive) addPACHelper(src string) error {
 		return fmt.Errorf("%w: PAC helper (cmd/ucvm-pac): %w", ErrInput, err)
 	}
 	var z bytes.Buffer
-	if _, err := Compress(&z, data, "xz"); err != nil {
+	if _, err := Compress(&z, data, "xz-x86"); err != nil {
 		return fmt.Errorf("PAC helper: %w", err)
 	}
 	a.File(PACHelperPath, z.Bytes(), 0o644, KindOther)
@@ -234,7 +234,11 @@ func Build(o Options, w io.Writer) (Stats, error) {
 	st := Stats{InitBytes: sz[KindInit], ModuleBytes: sz[KindModule], BusyboxBytes: sz[KindBusybox],
 		OtherBytes: sz[KindOther], Modules: order, RawBytes: int64(raw.Len())}
 	cw := &countWriter{w: w}
-	if st.Compressor, err = Compress(cw, raw.Bytes(), o.Compression); err != nil {
+	comp := o.Compression
+	if comp == "xz" && o.Kernel != nil && o.Kernel.ConfigEnabled("CONFIG_XZ_DEC_X86") {
+		comp = "xz-x86"
+	}
+	if st.Compressor, err = Compress(cw, raw.Bytes(), comp); err != nil {
 		return st, err
 	}
 	st.CompressedBytes = cw.n

@@ -18,9 +18,13 @@ import (
 // given version with one thread, which keeps builds reproducible.
 var (
 	zstdArgs = []string{"-19", "-T1", "-q", "-c", "--no-progress"}
-	// The kernel's XZ decoder wants CRC32 (or no) checks. (The x86 BCJ
-	// filter would save another 2 %, but needs CONFIG_XZ_DEC_X86.)
+	// The kernel's XZ decoder wants CRC32 (or no) checks.
 	xzArgs = []string{"--format=xz", "--check=crc32", "-9", "-T1", "-q", "-c"}
+	// "xz-x86" adds the x86 BCJ filter, 1.6 % smaller on an initrd (108 KB
+	// of the default image's 6.9 MB), for kernels whose decoder has it
+	// (CONFIG_XZ_DEC_X86, Debian's does; Build checks the kernel's config)
+	// and for the PAC helper (xi2/xz decodes it).
+	xzX86Args = []string{"--format=xz", "--check=crc32", "--x86", "--lzma2=preset=9", "-T1", "-q", "-c"}
 	// The kernel unpacks LZ4's legacy frame format (-l).
 	lz4Args = []string{"-l", "-12", "-q", "-c"}
 )
@@ -51,6 +55,11 @@ func Compress(w io.Writer, data []byte, compression string) (string, error) {
 			return "xz -9", runTool(w, data, p, xzArgs)
 		}
 		return "ulikunitz xz", goXZ(w, data)
+	case "xz-x86":
+		if p, err := lookPath("xz"); err == nil {
+			return "xz --x86 -9", runTool(w, data, p, xzX86Args)
+		}
+		return "ulikunitz xz (no x86 filter)", goXZ(w, data)
 	case "lz4":
 		p, err := lookPath("lz4")
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 	"github.com/u-root/u-root/pkg/cpio"
-	"github.com/ulikunitz/xz"
+	"github.com/xi2/xz" // decodes the x86 BCJ filter, as the kernel does
 
 	"github.com/ucvm/ucvm/internal/image/imagetest"
 	"github.com/ucvm/ucvm/internal/image/kernel"
@@ -54,7 +55,7 @@ func readCPIO(t *testing.T, compressed []byte, comp string) map[string]cpio.Reco
 		}
 		r = d
 	case "xz":
-		x, err := xz.NewReader(bytes.NewReader(compressed))
+		x, err := xz.NewReader(bytes.NewReader(compressed), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +153,7 @@ func TestLayoutAndReproducible(t *testing.T) {
 		}
 	}
 	// the PAC helper is kept xz-compressed, for the bootloader to unpack
-	helper, err := xz.NewReader(strings.NewReader(content(t, m[PACHelperPath])))
+	helper, err := xz.NewReader(strings.NewReader(content(t, m[PACHelperPath])), 0)
 	if err != nil {
 		t.Fatalf("%s: %v", PACHelperPath, err)
 	}
@@ -199,7 +200,7 @@ func TestCompressors(t *testing.T) {
 			lookPath = func(string) (string, error) { return "", exec.ErrNotFound }
 			t.Cleanup(func() { lookPath = exec.LookPath })
 		}
-		for _, c := range Compressions {
+		for _, c := range append(slices.Clone(Compressions), "xz-x86") {
 			var buf bytes.Buffer
 			enc, err := Compress(&buf, data, c)
 			if _, lerr := exec.LookPath("lz4"); c == "lz4" && (fallback || lerr != nil) {
@@ -211,7 +212,7 @@ func TestCompressors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", c, err)
 			}
-			if c == "xz" && (buf.Len() < 8 || buf.Bytes()[7] != 0x01) {
+			if strings.HasPrefix(c, "xz") && (buf.Len() < 8 || buf.Bytes()[7] != 0x01) {
 				t.Fatalf("%s: xz stream flags % x, want CRC32 (0x01)", enc, buf.Bytes()[:8])
 			}
 			if got := decompress(t, c, buf.Bytes()); !bytes.Equal(got, data) {
@@ -231,6 +232,8 @@ func decompress(t *testing.T, c string, b []byte) []byte {
 	switch c {
 	case "none":
 		return b
+	case "xz-x86":
+		c = "xz"
 	case "lz4": // the legacy frames the kernel reads; lz4 -d reads them too
 		cmd := exec.Command("lz4", "-d", "-c")
 		cmd.Stdin = bytes.NewReader(b)
@@ -244,7 +247,7 @@ func decompress(t *testing.T, c string, b []byte) []byte {
 		return out
 	}
 	if c == "xz" {
-		r, err = xz.NewReader(bytes.NewReader(b))
+		r, err = xz.NewReader(bytes.NewReader(b), 0)
 	} else {
 		var d *zstd.Decoder
 		d, err = zstd.NewReader(bytes.NewReader(b))
@@ -277,17 +280,21 @@ func TestBadInputs(t *testing.T) {
 func TestBootsToBanner(t *testing.T) {
 	testutil.RequireCommand(t, "qemu-system-x86_64")
 	o := testOptions(t, true)
-	// xz boots too (measured in docs/benchmarks.md) but costs 1.5-3 s more
-	// of in-kernel decompression under TCG; the test boots zstd only.
-	for _, comp := range []string{"zstd"} {
+	// xz costs 1.5-3 s more of in-kernel decompression under TCG, but it
+	// is the default, with the x86 filter when the kernel has it: booted.
+	for _, comp := range []string{"zstd", "xz"} {
 		t.Run(comp, func(t *testing.T) {
 			o.Compression = comp
 			img := filepath.Join(t.TempDir(), "initrd")
 			f, _ := os.Create(img)
-			if _, err := Build(o, f); err != nil {
+			st, err := Build(o, f)
+			if err != nil {
 				t.Fatal(err)
 			}
 			f.Close()
+			if _, lerr := exec.LookPath("xz"); comp == "xz" && lerr == nil && !strings.Contains(st.Compressor, "--x86") {
+				t.Fatalf("xz for Debian's kernel (CONFIG_XZ_DEC_X86=y) without the x86 filter: %s", st.Compressor)
+			}
 			vm := qemu.StartT(t, qemu.Config{Kernel: o.Kernel.Vmlinux, Initrd: img, Firmware: qemu.FirmwareQboot,
 				Append: qemu.AppendDefaults + " quiet ucvm.poweroff=banner", Timeout: 90 * time.Second})
 			vm.MustWaitFor(t, `ucvm bootloader 2026\.11-7\.ucvm\.x86_64`, 80*time.Second)

@@ -25,6 +25,17 @@ type Kernel struct {
 	ModulesDir string `json:"modules_dir"` // .../lib/modules/<Version>, with modules.dep
 }
 
+// ConfigEnabled reports whether the kernel's build configuration
+// (boot/config-<version> of its package) sets option to y; false when the
+// configuration is not there.
+func (k *Kernel) ConfigEnabled(option string) bool {
+	b, err := os.ReadFile(filepath.Join(k.ModulesDir, "..", "..", "..", "boot", "config-"+k.Version))
+	if err != nil {
+		return false
+	}
+	return bytes.Contains(append([]byte("\n"), b...), []byte("\n"+option+"=y\n"))
+}
+
 // MetaPackage is the Debian package that points at the current kernel.
 const MetaPackage = "linux-image-amd64"
 
