@@ -47,22 +47,31 @@ func busybox() string {
 	return busyboxPath
 }
 
-// unpackLZ4 writes the LZ4 frame src, decompressed, to dst (mode 0755),
-// through a temporary file in dst's directory.
+// unpackLZ4 writes the LZ4 frame src, decompressed, to dst (mode 0755).
 func unpackLZ4(src, dst string) error {
 	f, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if err := writeExecutable(dst, lz4.NewReader(f), maxBusybox); err != nil {
+		return fmt.Errorf("unpacking %s: %w", src, err)
+	}
+	return nil
+}
+
+// writeExecutable writes r (at most limit bytes) to a new executable file
+// dst, through a temporary file in its directory: dst appears whole or
+// not at all.
+func writeExecutable(dst string, r io.Reader, limit int64) error {
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".unpack-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	n, err := io.Copy(tmp, io.LimitReader(lz4.NewReader(f), maxBusybox+1))
-	if err == nil && n > maxBusybox {
-		err = fmt.Errorf("unpacks to more than %d bytes", maxBusybox)
+	n, err := io.Copy(tmp, io.LimitReader(r, limit+1))
+	if err == nil && n > limit {
+		err = fmt.Errorf("more than %d bytes", limit)
 	}
 	if err == nil {
 		err = tmp.Chmod(0o755)
@@ -73,8 +82,5 @@ func unpackLZ4(src, dst string) error {
 	if err == nil {
 		err = os.Rename(tmp.Name(), dst)
 	}
-	if err != nil {
-		return fmt.Errorf("unpacking %s: %w", src, err)
-	}
-	return nil
+	return err
 }

@@ -2,7 +2,6 @@ package boot
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -50,25 +49,7 @@ func unpackPACHelper(xzPath string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", xzPath, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(bin), ".ucvm-pac-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	n, err := io.Copy(tmp, io.LimitReader(zr, maxPACHelper+1))
-	if err == nil && n > maxPACHelper {
-		err = fmt.Errorf("%s: unpacks to more than %d bytes", xzPath, maxPACHelper)
-	}
-	if err == nil {
-		err = tmp.Chmod(0o755)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), bin)
-	}
-	if err != nil {
+	if err := writeExecutable(bin, zr, maxPACHelper); err != nil {
 		return "", fmt.Errorf("unpacking %s: %w", xzPath, err)
 	}
 	return bin, nil
