@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ucvm/ucvm/internal/cliutil"
 	_ "github.com/ucvm/ucvm/internal/clientconfig/pac/js" // PAC files, in process
+	"github.com/ucvm/ucvm/internal/cliutil"
 )
 
 func main() {

@@ -39,7 +39,7 @@ func testOptions(t *testing.T, realInit bool) Options {
 		Modules:  []string{"virtio_pci", "virtio_blk", "virtio_net", "crc32c_generic", "ext4", "overlay", "fuse"},
 		Branch:   spec.Branch{Name: "test", FQRN: "test.repo.local", OSPath: "os", Servers: []string{"10.0.2.2:8000"}, Tag: "trunk"},
 		KeyFiles: []string{key}, CACerts: "/etc/ssl/certs/ca-certificates.crt", Busybox: "/bin/busybox",
-		PACHelper: "/bin/busybox", // stand-in: any binary
+		PACHelper:   "/bin/busybox", // stand-in: any binary
 		Compression: "zstd-fast", Epoch: 1_790_000_000,
 	}
 }
