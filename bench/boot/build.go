@@ -35,19 +35,10 @@ func buildInitrd(o initrd.Options, out string) error {
 
 // ucvmInitrd builds the real bootloader initrd for the demo repository.
 func (b *bench) ucvmInitrd() (string, error) {
-	init, pac := b.path("ucvm-init"), "" // the PAC engine as the image builder places it
-	if bootbin.PACInInit(b.compression) {
-		if err := bootbin.BuildBootloader(context.Background(), b.root, "./cmd/ucvm-init", init, bootbin.PACTag); err != nil {
-			return "", err
-		}
-	} else {
-		pac = b.path("ucvm-pac")
-		if err := bootbin.BuildBootloader(context.Background(), b.root, "./cmd/ucvm-init", init); err != nil {
-			return "", err
-		}
-		if err := bootbin.BuildBootloader(context.Background(), b.root, bootbin.PACHelperPackage, pac); err != nil {
-			return "", err
-		}
+	// the PAC engine placed as the image builder places it
+	init, pac, err := bootbin.BuildForInitrd(context.Background(), b.root, "./cmd/ucvm-init", b.path(), bootbin.PACInInit(b.compression), nil)
+	if err != nil {
+		return "", err
 	}
 	out := b.path("ucvm.initrd")
 	br := spec.Branch{Name: "bench", FQRN: b.fqrn, OSPath: "os", Servers: []string{fmt.Sprintf("10.0.2.2:%d", b.port)}, Tag: b.tag}

@@ -2,16 +2,14 @@ package boot
 
 import (
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/pierrec/lz4/v4"
 )
 
 // BusyboxLZ4 is the initrd's busybox, LZ4-compressed, in an initrd that is
-// itself compressed to be fast to unpack (lz4, none; initrd.FastUnpack):
+// itself compressed to be fast to unpack (lz4, none; spec.FastUnpack):
 // most boots never run busybox, and its 2 MB unpacked by the kernel cost
 // every boot 0.03 s under emulation (docs/benchmarks.md, stop 17). It is
 // unpacked to Busybox when a boot needs it: the first boot's aux/busybox,
@@ -58,29 +56,4 @@ func unpackLZ4(src, dst string) error {
 		return fmt.Errorf("unpacking %s: %w", src, err)
 	}
 	return nil
-}
-
-// writeExecutable writes r (at most limit bytes) to a new executable file
-// dst, through a temporary file in its directory: dst appears whole or
-// not at all.
-func writeExecutable(dst string, r io.Reader, limit int64) error {
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".unpack-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	n, err := io.Copy(tmp, io.LimitReader(r, limit+1))
-	if err == nil && n > limit {
-		err = fmt.Errorf("more than %d bytes", limit)
-	}
-	if err == nil {
-		err = tmp.Chmod(0o755)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dst)
-	}
-	return err
 }

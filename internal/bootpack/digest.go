@@ -59,10 +59,11 @@ func CheckPieces(digests [][]byte) reader.PieceCheck {
 func DigestXattr(i int) string { return DigestXattrPrefix + strconv.Itoa(i) }
 
 // Digests returns the piece digests among a pack's attributes, in piece
-// order: nil if it has none (a pack published before digests existed),
-// an error wrapping ErrDigests if they are not exactly pieces of
-// DigestSize bytes each.
-func Digests(xattrs map[string][]byte, pieces int) ([][]byte, error) {
+// order: nil if it has none (a pack published before digests existed), an
+// error wrapping ErrDigests unless they are numbered 0..n-1 with
+// DigestSize bytes each. Whether n is the pack's number of pieces is
+// checked by reader.Repo.StreamChecked, which has the chunk list.
+func Digests(xattrs map[string][]byte) ([][]byte, error) {
 	var found int
 	for k := range xattrs {
 		if strings.HasPrefix(k, DigestXattrPrefix) {
@@ -72,10 +73,7 @@ func Digests(xattrs map[string][]byte, pieces int) ([][]byte, error) {
 	if found == 0 {
 		return nil, nil
 	}
-	if found != pieces {
-		return nil, fmt.Errorf("%w: %d digests for %d pieces", ErrDigests, found, pieces)
-	}
-	out := make([][]byte, pieces)
+	out := make([][]byte, found)
 	for i := range out {
 		d, ok := xattrs[DigestXattr(i)]
 		if !ok || len(d) != DigestSize {

@@ -12,21 +12,24 @@ func TestDigests(t *testing.T) {
 	if len(a) != DigestSize || bytes.Equal(a, b) {
 		t.Fatalf("digests %x %x", a, b)
 	}
-	if d, err := Digests(map[string][]byte{"user.other": {1}}, 3); d != nil || err != nil {
+	if d, err := Digests(map[string][]byte{"user.other": {1}}); d != nil || err != nil {
 		t.Fatalf("no digests: %v %v", d, err)
 	}
 	x := map[string][]byte{DigestXattr(1): b, DigestXattr(0): a, "user.other": {1}}
-	d, err := Digests(x, 2)
+	d, err := Digests(x)
 	if err != nil || !bytes.Equal(d[0], a) || !bytes.Equal(d[1], b) {
 		t.Fatalf("digests in order: %x %v", d, err)
 	}
+	// how many pieces the pack has is StreamChecked's check (ErrPieceCount)
+	if d, err := Digests(map[string][]byte{DigestXattr(0): a}); err != nil || len(d) != 1 {
+		t.Fatalf("one digest: %x %v", d, err)
+	}
 	for name, bad := range map[string]map[string][]byte{
-		"count":  {DigestXattr(0): a},
 		"size":   {DigestXattr(0): a, DigestXattr(1): b[:31]},
 		"gap":    {DigestXattr(0): a, DigestXattr(2): b},
 		"prefix": {DigestXattr(0): a, DigestXattrPrefix + "x": b},
 	} {
-		if _, err := Digests(bad, 2); !errors.Is(err, ErrDigests) {
+		if _, err := Digests(bad); !errors.Is(err, ErrDigests) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

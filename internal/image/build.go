@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ucvm/ucvm/internal/image/bootbin"
@@ -192,7 +191,7 @@ func (b *builder) bootloader(ctx context.Context) error {
 
 // buildBootloader builds /init from source, with the PAC engine linked in
 // or, for initrds compressed to be fast to unpack, beside it as the helper
-// (bootbin.PACInInit), unless a prebuilt helper is named.
+// (bootbin.BuildForInitrd); a prebuilt helper named instead is kept.
 func (b *builder) buildBootloader(ctx context.Context, bl spec.Bootloader) error {
 	root := b.s.Path(bl.ModuleRoot)
 	if root == "" {
@@ -202,22 +201,17 @@ func (b *builder) buildBootloader(ctx context.Context, bl spec.Bootloader) error
 			return err
 		}
 	}
-	b.init = filepath.Join(b.work, "init")
-	var tags []string
-	inInit := b.pac == "" && bootbin.PACInInit(b.s.Compression)
-	if inInit {
-		tags = append(tags, bootbin.PACTag)
-	}
-	b.progress("bootloader: go build %s %s", bl.Package, strings.Join(tags, " "))
-	if err := bootbin.BuildBootloader(ctx, root, bl.Package, b.init, tags...); err != nil {
+	inInit := b.pac == "" && bootbin.PACInInit(b.s.Compression) // a named helper serves /init without the engine
+	init, helper, err := bootbin.BuildForInitrd(ctx, root, bl.Package, b.work, inInit,
+		func(s string) { b.progress("bootloader: %s", s) })
+	if err != nil {
 		return err
 	}
-	if b.pac != "" || inInit || !bootbin.HasPACHelper(root) {
-		return nil
+	b.init = init
+	if b.pac == "" {
+		b.pac = helper
 	}
-	b.pac = filepath.Join(b.work, "ucvm-pac")
-	b.progress("bootloader: go build %s", bootbin.PACHelperPackage)
-	return bootbin.BuildBootloader(ctx, root, bootbin.PACHelperPackage, b.pac)
+	return nil
 }
 
 func (b *builder) keyFiles(br spec.Branch) []string {

@@ -43,9 +43,9 @@ func (r *Repo) StreamChecked(ctx context.Context, n *Node, pieces int, check Pie
 	return r.stream(ctx, n, pieces, check, fn)
 }
 
-// Pieces returns the objects of the regular file n: its chunks, or the
+// pieces returns the objects of the regular file n: its chunks, or the
 // file's one object.
-func (r *Repo) Pieces(ctx context.Context, n *Node) ([]catalog.Chunk, byte, error) {
+func (r *Repo) pieces(ctx context.Context, n *Node) ([]catalog.Chunk, byte, error) {
 	if !n.IsRegular() {
 		return nil, 0, fmt.Errorf("%s: not a regular file", displayPath(n.Path))
 	}
@@ -57,7 +57,7 @@ func (r *Repo) Pieces(ctx context.Context, n *Node) ([]catalog.Chunk, byte, erro
 }
 
 func (r *Repo) stream(ctx context.Context, n *Node, want int, check PieceCheck, fn func([]byte) error) error {
-	pieces, suffix, err := r.Pieces(ctx, n)
+	pieces, suffix, err := r.pieces(ctx, n)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,34 @@ func HasPACHelper(moduleRoot string) bool {
 	return err == nil
 }
 
+// BuildForInitrd builds the bootloader package pkg into dir/init with the
+// PAC engine linked in (-tags pacjs) when inInit (PACInInit of the
+// initrd's compression), else with the helper built beside it as
+// dir/ucvm-pac when the module has one. It returns the helper's path (""
+// if none) and calls progress (if not nil) before each build.
+func BuildForInitrd(ctx context.Context, moduleRoot, pkg, dir string, inInit bool, progress func(string)) (init, helper string, err error) {
+	init = filepath.Join(dir, "init")
+	var tags []string
+	if inInit {
+		tags = append(tags, PACTag)
+	}
+	say := func(what string) {
+		if progress != nil {
+			progress(what)
+		}
+	}
+	say(strings.TrimSpace("go build " + pkg + " " + strings.Join(tags, " ")))
+	if err := BuildBootloader(ctx, moduleRoot, pkg, init, tags...); err != nil {
+		return "", "", err
+	}
+	if inInit || !HasPACHelper(moduleRoot) {
+		return init, "", nil
+	}
+	helper = filepath.Join(dir, "ucvm-pac")
+	say("go build " + PACHelperPackage)
+	return init, helper, BuildBootloader(ctx, moduleRoot, PACHelperPackage, helper)
+}
+
 // BuildBootloader compiles the Go package pkg (e.g. ./cmd/ucvm-init) of the
 // module at moduleRoot into a static, stripped, reproducible binary at out.
 func BuildBootloader(ctx context.Context, moduleRoot, pkg, out string, tags ...string) error {
